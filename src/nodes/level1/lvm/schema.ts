@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { baseRef, nodeName, optionsList } from "../../common.js";
+
+const lvmSize = z
+  .union([z.string().regex(/^\d+(\.\d+)?[bBsSkKmMgGtTpPeE]?$/), z.number().positive()])
+  .describe("lvcreate -L size: number with optional unit b/s/k/m/g/t/p/e (powers of 1024, default m).");
+
+export const physicalVolumeSchema = z.strictObject({
+  name: nodeName,
+  base: baseRef,
+  options: optionsList.optional(),
+});
+
+export const volumeGroupSchema = z.strictObject({
+  name: nodeName,
+  base: z.array(baseRef).min(1).describe("Names of the PVs (from `pvs`) this VG spans."),
+  options: optionsList.optional(),
+});
+
+export const logicalVolumeSchema = z.strictObject({
+  name: nodeName,
+  base: baseRef.describe("Name of the VG."),
+  size: lvmSize.optional(),
+  extents: z
+    .union([z.string().regex(/^\d+(%(VG|FREE|PVS))?$/), z.number().int().positive()])
+    .optional()
+    .describe("lvcreate -l: extents, or N%VG / N%FREE / N%PVS."),
+  options: optionsList.optional(),
+  type: z
+    .enum(["linear", "thin-pool", "thin"])
+    .optional()
+    .describe("blocksmith extension: LV type; `thin` LVs take `size` as virtual size from `thin-pool`."),
+  "thin-pool": nodeName.optional().describe("For `type: thin`: the thin-pool LV to allocate from."),
+});
+
+/** `lvm`: physical volumes, volume groups and logical volumes (DIB level 1). */
+export const lvmSchema = z.strictObject({
+  name: nodeName,
+  base: z
+    .union([baseRef, z.array(baseRef)])
+    .optional()
+    .describe("Informational; PVs name their own bases."),
+  pvs: z.array(physicalVolumeSchema).min(1),
+  vgs: z.array(volumeGroupSchema).min(1),
+  lvs: z.array(logicalVolumeSchema).min(1),
+});
+export type LvmConfig = z.infer<typeof lvmSchema>;
+export type LogicalVolumeConfig = z.infer<typeof logicalVolumeSchema>;

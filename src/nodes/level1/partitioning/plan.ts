@@ -1,0 +1,91 @@
+/** Planning a partition table: exact sectors for every partition, via the DIB-compatible layouts. */
+import type { PartitioningNode } from "../../../config/model.js";
+import { devicePlaceholder, type PlanContext, withLayout } from "../../../plan/context.js";
+import type { PartitionPlan } from "../../../plan/types.js";
+import { layoutGpt } from "./gpt-layout.js";
+import { layoutMbr } from "./mbr-layout.js";
+
+export function planPartitioning(context: PlanContext, node: PartitioningNode): void {
+  const disk = context.plan.disks.find((d) => d.name === node.base);
+  if (!disk) return; // the disk itself failed to plan; its problem is already reported
+  const partitions = node.partitions.map((name) => context.node(name, "partition"));
+  const itemPath = (index: number) => partitions[index]?.origin ?? node.origin;
+  const common = { diskSizeBytes: disk.sizeBytes, sectorSize: disk.sectorSize, alignBytes: node.alignBytes };
+  let laidOut: PartitionPlan[] | undefined;
+  if (node.label === "mbr") {
+    laidOut = withLayout(
+      context,
+      () =>
+        layoutMbr({
+          ...common,
+          partitions: partitions.map((p) => ({
+            name: p.name,
+            size: String(p.size),
+            primary: p.flags.includes("primary"),
+            boot: p.flags.includes("boot"),
+            ...(p.type !== undefined ? { type: p.type } : {}),
+          })),
+        }).partitions,
+      itemPath,
+      node.origin,
+    );
+  } else {
+    const gpt = withLayout(
+      context,
+      () =>
+        layoutGpt({
+          ...common,
+          partitions: partitions.map((p) => ({
+            name: p.name,
+            size: String(p.size),
+            boot: p.flags.includes("boot"),
+            ...(p.type !== undefined ? { type: p.type } : {}),
+          })),
+        }),
+      itemPath,
+      node.origin,
+    );
+    if (gpt) {
+      laidOut = gpt.partitions;
+      disk.firstUsableSector = gpt.firstUsableSector;
+      disk.lastUsableSector = gpt.lastUsableSector;
+    }
+  }
+  if (!laidOut) return;
+  disk.label = node.label;
+  disk.partitioning = node.name;
+  disk.alignBytes = node.alignBytes;
+  disk.partitions = laidOut;
+  for (const partition of laidOut) {
+    if (partition.role === "extended") continue;
+    context.setDevice(partition.name, {
+      sizeBytes: partition.sizeBytes,
+      sectorSize: disk.sectorSize,
+      device: devicePlaceholder(partition.name),
+    });
+  }
+  const diskDevice = devicePlaceholder(disk.name);
+  if (node.label === "mbr") {
+    context.step(
+      node.name,
+      "write-partition-table",
+      [],
+      `write MBR${laidOut.some((p) => p.role === "logical") ? " and EBR chain" : ""} on ${disk.name}`,
+    );
+  } else {
+    const argv = ["sgdisk", diskDevice];
+    for (const p of laidOut) {
+      argv.push("-n", `${p.number}:${p.startSector}:${p.startSector + p.sizeSectors - 1}`);
+      argv.push("-t", `${p.number}:${p.type}`, "-c", `${p.number}:${p.gptName ?? p.name}`);
+      // Bit 2 is the legacy-BIOS-bootable attribute, the GPT counterpart of the MBR boot flag.
+      if (p.flags.includes("boot")) argv.push("-A", `${p.number}:set:2`);
+    }
+    context.step(node.name, "write-partition-table", argv, `write GPT on ${disk.name}`);
+  }
+  context.step(
+    node.name,
+    "rescan-partitions",
+    ["partx", "--update", diskDevice],
+    `make the kernel see the partitions of ${disk.name}`,
+  );
+}
