@@ -34,6 +34,7 @@ export interface PartitionNode extends NodeCommon {
   kind: "partition";
   /** The disk (DIB sets a partition's base to its partitioning's base). */
   base: string;
+  /** Key (see `nodeKey`) of the partitioning entry it belongs to. */
   partitioning: string;
   index: number;
   size: string | number;
@@ -135,9 +136,23 @@ export function isBlockDevice(node: ModelNode): node is BlockDeviceNode {
   return ["local_loop", "device", "partition", "lv", "luks", "raid"].includes(node.kind);
 }
 
+/**
+ * Key of a node in `ConfigModel.nodes`. DIB's partitioning entries are no graph nodes (only their
+ * partitions are), so their names may repeat another node's ("root" partitioning holding "root"
+ * partition); they live under a key of their own.
+ */
+export function nodeKey(node: Pick<ModelNode, "kind" | "name">): string {
+  return node.kind === "partitioning" ? partitioningKey(node.name) : node.name;
+}
+
+export function partitioningKey(name: string): string {
+  return `partitioning:${name}`;
+}
+
 export interface ConfigModel {
   source: SourceDocument;
   entries: GraphEntry[];
+  /** Every node by `nodeKey` (its name, except for partitionings). */
   nodes: Map<string, ModelNode>;
   /** Creation order (a topological order; ties broken by config order). Children follow parents. */
   order: string[];

@@ -21,7 +21,7 @@ import { labelProblem } from "../nodes/level2/mkfs/labels.js";
 import type { MkfsConfig } from "../nodes/level2/mkfs/schema.js";
 import type { MountConfig } from "../nodes/level3/mount/schema.js";
 import type { FstabConfig } from "../nodes/level4/fstab/schema.js";
-import type { ConfigModel, ModelNode } from "./model.js";
+import { type ConfigModel, type ModelNode, nodeKey, partitioningKey } from "./model.js";
 import { compareMountPoints, mountPointProblem } from "./mount-order.js";
 import type { GraphEntry } from "./tree-to-graph.js";
 
@@ -226,7 +226,7 @@ class GraphValidator {
         origin,
         entryIndex: common.entryIndex,
         base: v.base,
-        partitioning: common.name,
+        partitioning: partitioningKey(common.name),
         index,
         size: partition.size,
         flags,
@@ -316,7 +316,8 @@ class GraphValidator {
   }
 
   private addNode(entry: GraphEntry, namePath: KeyPath, node: ModelNode): void {
-    const existing = this.nodes.get(node.name);
+    const key = nodeKey(node);
+    const existing = this.nodes.get(key);
     if (existing) {
       const where = this.source.locate(existing.origin);
       this.problem(
@@ -328,7 +329,7 @@ class GraphValidator {
       );
       return;
     }
-    this.nodes.set(node.name, node);
+    this.nodes.set(key, node);
   }
 
   private reportIssue(entry: GraphEntry, schema: z.ZodType, issue: z.core.$ZodIssue): void {
@@ -460,7 +461,8 @@ class GraphValidator {
           const base = entry.values.base;
           const bases = base === undefined ? [] : Array.isArray(base) ? base : [base];
           bases.forEach((ref, index) => {
-            if (typeof ref === "string" && !this.nodes.has(ref))
+            // DIB ignores an lvm entry's base; it may name a partitioning (tests-config/lvm_tree.yaml).
+            if (typeof ref === "string" && !this.nodes.has(ref) && !this.nodes.has(partitioningKey(ref)))
               this.dangling(
                 ref,
                 Array.isArray(base) ? [...node.origin, "base", index] : [...node.origin, "base"],
@@ -651,8 +653,8 @@ class GraphValidator {
       children.get(from)!.push(to);
       pending.set(to, (pending.get(to) ?? 0) + 1);
     };
-    for (const node of this.nodes.values())
-      for (const parent of new Set(this.parentsOf(node))) addEdge(parent, node.name);
+    for (const [key, node] of this.nodes)
+      for (const parent of new Set(this.parentsOf(node))) addEdge(parent, key);
     // Mounts also wait for the mount before them in mount order, as in DIB.
     for (let index = 1; index < mountOrder.length; index += 1)
       addEdge(mountOrder[index - 1]!, mountOrder[index]!);

@@ -2,14 +2,27 @@
 import { z } from "zod";
 import { checkSizeSyntax, SIZE_HINT } from "../core/size.js";
 
-/** Node names become device-mapper names, file names and state keys: keep them to a safe alphabet. */
+/**
+ * Node names are state keys and, for images, file names; DIB accepts anything (its own tests use
+ * "Root Part"), so only what would break a path or a command line is refused.
+ */
 export const nodeName = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, {
-    message: "a name may contain letters, digits, '_', '.', '+' and '-' (and must not start with '-' or '.')",
+  .regex(/^[^/\x00-\x1f-][^/\x00-\x1f]*$/, {
+    message: "a name must not contain '/' or control characters, nor start with '-'",
   })
   .describe("Unique node name; other entries refer to it in `base`.");
+
+/** Names that become device-mapper or md names (VGs, LVs, LUKS mappings, arrays): lvm's alphabet. */
+export const deviceMapperName = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9_+][A-Za-z0-9_.+-]*$/, {
+    message:
+      "this name becomes a /dev name: use letters, digits, '_', '.', '+' and '-' (not first: '.', '-')",
+  })
+  .describe("Unique node name; also its device name under /dev.");
 
 export const baseRef = z.string().min(1).describe("Name of the node this one is built on.");
 

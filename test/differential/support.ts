@@ -122,13 +122,25 @@ export function headerSizeToBytes(spec: string): number {
   return Math.trunc(Number(match[1]) * factor);
 }
 
+/** `image-sizes.json` next to configs that must stay verbatim: {"relative/path.yaml": "6GiB"}. */
+function sidecarSizes(dir: string): Record<string, unknown> {
+  const file = join(dir, "image-sizes.json");
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+}
+
 export function loadCorpus(): CorpusConfig[] {
   const configs: CorpusConfig[] = [];
   for (const [set, dir] of CORPUS_DIRS) {
+    const root = join(REPO_ROOT, dir);
+    const sizes = sidecarSizes(root);
     // Only the upstream fixtures nest (tests-config/, elements/<element>/).
-    for (const file of yamlFilesUnder(join(REPO_ROOT, dir), set === "upstream")) {
+    for (const file of yamlFilesUnder(root, set === "upstream")) {
       const text = readFileSync(file, "utf8");
-      const imageSize = header(text, "image-size") ?? DEFAULT_IMAGE_SIZE;
+      const sidecar = sizes[relative(root, file)];
+      const imageSize =
+        header(text, "image-size") ??
+        (typeof sidecar === "string" ? sidecar : undefined) ??
+        DEFAULT_IMAGE_SIZE;
       configs.push({
         path: relative(REPO_ROOT, file),
         set,

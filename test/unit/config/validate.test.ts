@@ -229,8 +229,8 @@ describe("validation: file systems and mounts", () => {
         mkfs: {name: fs_root, type: ext4, mount: {mount_point: /}}
 `);
     const at = (name: string) => model.order.indexOf(name);
-    assert.ok(at("image0") < at("partitioning_image0"));
-    assert.ok(at("partitioning_image0") < at("p1") && at("p1") < at("p2"));
+    assert.ok(at("image0") < at("partitioning:partitioning_image0"));
+    assert.ok(at("partitioning:partitioning_image0") < at("p1") && at("p1") < at("p2"));
     assert.ok(at("mount_fs_root") < at("mount_fs_var"));
     assert.deepEqual(model.mountOrder, ["mount_fs_root", "mount_fs_var"]);
   });

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { baseRef, nodeName } from "../../common.js";
+import { baseRef, deviceMapperName } from "../../common.js";
 
 /** `luks`: dm-crypt/LUKS encryption of a partition, LV or RAID (spec use case 5; not in DIB). */
 export const luksSchema = z
   .strictObject({
-    name: nodeName.describe("Mapping name: the volume opens as /dev/mapper/<name>."),
+    name: deviceMapperName.describe("Mapping name: the volume opens as /dev/mapper/<name>."),
     base: baseRef,
     type: z.enum(["luks1", "luks2"]).optional().describe("Default luks2; luks1 for GRUB-readable /boot."),
     cipher: z.string().min(1).optional().describe("Default aes-xts-plain64."),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { baseRef, nodeName, optionsList } from "../../common.js";
+import { baseRef, deviceMapperName, nodeName, optionsList } from "../../common.js";
 
 const lvmSize = z
   .union([z.string().regex(/^\d+(\.\d+)?[bBsSkKmMgGtTpPeE]?$/), z.number().positive()])
@@ -12,13 +12,13 @@ export const physicalVolumeSchema = z.strictObject({
 });
 
 export const volumeGroupSchema = z.strictObject({
-  name: nodeName,
+  name: deviceMapperName,
   base: z.array(baseRef).min(1).describe("Names of the PVs (from `pvs`) this VG spans."),
   options: optionsList.optional(),
 });
 
 export const logicalVolumeSchema = z.strictObject({
-  name: nodeName,
+  name: deviceMapperName,
   base: baseRef.describe("Name of the VG."),
   size: lvmSize.optional(),
   extents: z
@@ -30,7 +30,7 @@ export const logicalVolumeSchema = z.strictObject({
     .enum(["linear", "thin-pool", "thin"])
     .optional()
     .describe("blocksmith extension: LV type; `thin` LVs take `size` as virtual size from `thin-pool`."),
-  "thin-pool": nodeName.optional().describe("For `type: thin`: the thin-pool LV to allocate from."),
+  "thin-pool": deviceMapperName.optional().describe("For `type: thin`: the thin-pool LV to allocate from."),
 });
 
 /** `lvm`: physical volumes, volume groups and logical volumes (DIB level 1). */
