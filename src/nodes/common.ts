@@ -9,7 +9,8 @@ import { checkSizeSyntax, SIZE_HINT } from "../core/size.js";
 export const nodeName = z
   .string()
   .min(1)
-  .regex(/^[^/\x00-\x1f-][^/\x00-\x1f]*$/, {
+  // Control characters are excluded with \p{Cc} so the pattern itself holds none.
+  .regex(/^(?![-])[^/\p{Cc}]+$/u, {
     message: "a name must not contain '/' or control characters, nor start with '-'",
   })
   .describe("Unique node name; other entries refer to it in `base`.");
