@@ -357,6 +357,9 @@ class GraphValidator {
     if (input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
       message = `${entry.kind} needs \`${keyName ?? formatPath(path)}\``;
       hint = `add \`${keyName}: …\``;
+    } else if (issue.code === "too_small" && issue.origin === "array") {
+      message = `\`${keyName ?? formatPath(path)}\` needs at least ${String(issue.minimum)} entr${issue.minimum === 1 ? "y" : "ies"}`;
+      hint = keyName === "partitions" ? "list the partitions as `- name: …` items with a size" : undefined;
     } else if (issue.code === "invalid_value" && "values" in issue) {
       const values = (issue.values as unknown[]).map(String);
       const given = String(input);
@@ -381,12 +384,7 @@ class GraphValidator {
     const consumers = new Map<string, ModelNode>();
     const use = (consumer: ModelNode, device: string, path: KeyPath) => {
       const previous = consumers.get(device);
-      if (previous)
-        this.problem(
-          path,
-          `"${device}" is already used by ${previous.kind} "${previous.name}"; a block device can hold only one thing`,
-          "build one of them on another device, or stack them (e.g. mkfs on the LV, not on its PV)",
-        );
+      if (previous) this.problem(path, ...alreadyUsed(consumer, device, previous));
       else consumers.set(device, consumer);
     };
     for (const node of this.nodes.values()) {
@@ -675,6 +673,27 @@ class GraphValidator {
 
   private problem(path: KeyPath, message: string, hint?: string, key = false): void {
     this.problems.push({ message, ...(hint ? { hint } : {}), at: this.source.locate(path, { key }) });
+  }
+}
+
+/** Message and hint for a second user of something that takes one (a device, a mkfs, a mount). */
+function alreadyUsed(consumer: ModelNode, target: string, previous: ModelNode): [string, string] {
+  switch (consumer.kind) {
+    case "mount":
+      return [
+        `file system "${target}" is already mounted by "${previous.name}"`,
+        "mount each file system once",
+      ];
+    case "fstab":
+      return [
+        `mount "${target}" already has the fstab entry "${previous.name}"`,
+        "keep one fstab entry per mount",
+      ];
+    default:
+      return [
+        `"${target}" is already used by ${previous.kind} "${previous.name}"; a block device can hold only one thing`,
+        "build one of them on another device, or stack them (e.g. mkfs on the LV, not on its PV)",
+      ];
   }
 }
 

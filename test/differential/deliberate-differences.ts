@@ -170,6 +170,13 @@ export const deliberateDifferences: readonly DeliberateDifference[] = [
     blocksmith: "refuses xfs on the 100M LVs: mkfs.xfs needs at least 300 MB",
     why: "mkfs.xfs (xfsprogs >= 5.19; Debian 12 has 6.1) refuses such a device, so the DIB build fails at mkfs time; the oracle records mkfs without running it",
   },
+  {
+    config: "test/fixtures/dib/upstream/tests-config/lvm_tree_spanned_vg.yaml",
+    aspect: "plan-outcome",
+    dib: "lays the disk out and would run 'lvcreate -L 2G' on a VG of two 1G (10^9-byte) PVs, which holds only 1.86 GiB",
+    blocksmith: "refuses: lv_data needs 512 extents, vg_data has 476",
+    why: "lvcreate fails on it in a real DIB build; the oracle records lvcreate without running it",
+  },
   // ---- blocksmith accepts what DIB crashes on
   {
     config: "test/differential/configs/bad/mbr-type-yaml-int.yaml",

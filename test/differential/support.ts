@@ -4,6 +4,7 @@
  * CLI, and a small bounded-concurrency runner so the suites stay fast on two cores.
  */
 import { execFile, spawnSync } from "node:child_process";
+import { runCli } from "../../src/cli/program.js";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -322,8 +323,20 @@ export async function askOracle(
 // ---------------------------------------------------------------------------------------------------
 // blocksmith
 
-export function blocksmith(args: string[]): Promise<RunResult> {
-  return run([process.execPath, CLI, ...args]);
+/**
+ * Runs blocksmith's CLI on `args`. In-process (the same `runCli` the executable calls) unless
+ * BLOCKSMITH_CLI names another build: a Node start per config would cost most of the suite's time.
+ */
+export async function blocksmith(args: string[]): Promise<RunResult> {
+  if (process.env.BLOCKSMITH_CLI !== undefined) return run([process.execPath, CLI, ...args]);
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(args, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    env: CHILD_ENV,
+  });
+  return { status, stdout, stderr };
 }
 
 export function cliBuilt(): boolean {

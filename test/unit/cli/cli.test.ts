@@ -40,7 +40,10 @@ describe("blocksmith graph", () => {
 
   it("exits 3 with file:line and a hint on a bad config, as JSON", () => {
     const bad = file("bad.yaml", "- local_loop:\n    name: image0\n    sise: 1G\n");
-    const result = runCli(["graph", bad]);
+    const human = runCli(["graph", bad]);
+    assert.equal(human.status, 3);
+    assert.match(human.stderr, /bad\.yaml:3:5: \[0\]\.local_loop\.sise: unknown key "sise"/);
+    const result = runCli(["graph", "--json", bad]);
     assert.equal(result.status, 3);
     const error = JSON.parse(result.stderr) as {
       error: string;

@@ -1,0 +1,180 @@
+/**
+ * blocksmith command line. Exit codes are listed in README.md ("Exit codes"); every error says what
+ * is wrong, where, and how to fix it. `--json` prints machine-readable output (errors included).
+ * `runCli` takes its output streams and environment as arguments so tests can run it in-process.
+ */
+import { Command, CommanderError } from "commander";
+import { writeFileSync } from "node:fs";
+import { z } from "zod";
+import { loadConfig, readConfigFile, configToGraph } from "../config/load.js";
+import { readParams, type Params } from "../config/params.js";
+import { graphToJson } from "../config/tree-to-graph.js";
+import { BlocksmithError, ConfigError, ExitCode, LayoutError, UsageError } from "../core/errors.js";
+import { checkSizeSyntax } from "../core/size.js";
+import { parseSource } from "../core/source.js";
+import { planLayout } from "../plan/planner.js";
+import { configJsonSchema } from "../schema.js";
+import { GETVAL_SYMBOLS, runGetval, runInit } from "./dib-phases.js";
+import { renderPlan } from "./render-plan.js";
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** State of one invocation: where output goes and whether errors are wanted as JSON. */
+class Invocation {
+  jsonErrors = false;
+  constructor(readonly io: CliIo) {}
+
+  print(text: string): void {
+    this.io.stdout(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  printJson(value: unknown): void {
+    this.print(JSON.stringify(value, null, 2));
+  }
+}
+
+function sizeOption(value: string): string {
+  const problem = checkSizeSyntax(value, false);
+  if (problem) throw new UsageError(`--size: ${problem}`);
+  return value;
+}
+
+function paramsFrom(program: Command, cli: Invocation): Params {
+  const file = (program.opts().params as string | undefined) ?? cli.io.env.DIB_BLOCK_DEVICE_PARAMS_YAML;
+  if (!file) throw new UsageError("this command needs --params FILE (or $DIB_BLOCK_DEVICE_PARAMS_YAML)");
+  const { params, warnings } = readParams(file);
+  for (const warning of warnings) cli.io.stderr(`blocksmith: warning: ${warning}\n`);
+  return params;
+}
+
+function buildProgram(cli: Invocation): Command {
+  const program = new Command();
+  program
+    .name("blocksmith")
+    .description(
+      "Block-device layer for disk images from one declarative YAML config (diskimage-builder compatible).",
+    )
+    .version("0.1.0")
+    .option("--params <file>", "DIB params file (default: $DIB_BLOCK_DEVICE_PARAMS_YAML)")
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: cli.io.stdout, writeErr: cli.io.stderr })
+    .exitOverride();
+
+  program
+    .command("graph")
+    .description("print the canonical graph form of CONFIG as JSON (what DIB's config_tree_to_graph gives)")
+    .argument("<config>", "YAML or JSON config")
+    .option("--no-validate", "only convert tree → graph; skip validation")
+    .option("--json", "print errors as JSON too (the graph itself is always JSON)")
+    .action((file: string, options: { validate: boolean; json?: boolean }) => {
+      cli.jsonErrors = options.json === true;
+      if (options.validate) {
+        cli.printJson(loadConfig(file).graph);
+      } else {
+        cli.printJson(graphToJson(configToGraph(parseSource(readConfigFile(file), file))));
+      }
+    });
+
+  program
+    .command("plan")
+    .description(
+      "validate CONFIG and show the exact layout: tables, a picture of each disk, mounts and fstab",
+    )
+    .argument("<config>", "YAML or JSON config")
+    .option("--size <size>", "size of images without their own size (like DIB's image-size)", sizeOption)
+    .option("--image-dir <dir>", "directory for image files (like DIB's image-dir)")
+    .option("--mount-base <dir>", "where file systems are mounted during the build")
+    .option("--json", "print the whole plan as JSON")
+    .action(
+      (file: string, options: { size?: string; imageDir?: string; mountBase?: string; json?: boolean }) => {
+        cli.jsonErrors = options.json === true;
+        const { model } = loadConfig(file);
+        const plan = planLayout(model, {
+          ...(options.size !== undefined ? { imageSize: options.size } : {}),
+          ...(options.imageDir !== undefined ? { imageDir: options.imageDir } : {}),
+          ...(options.mountBase !== undefined ? { mountBase: options.mountBase } : {}),
+        });
+        if (options.json) cli.printJson(plan);
+        else cli.print(renderPlan(plan));
+      },
+    );
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of the config format")
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action((options: { output?: string }) => {
+      const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+      if (options.output) writeFileSync(options.output, text);
+      else cli.print(text);
+    });
+
+  program
+    .command("init")
+    .description("DIB phase: read the config named in the params file, validate it, write config.json")
+    .option("--json", "print the result as JSON")
+    .action((options: { json?: boolean }) => {
+      cli.jsonErrors = options.json === true;
+      const result = runInit(paramsFrom(program, cli));
+      if (options.json) cli.printJson({ configJson: result.configJson, planJson: result.planJson ?? null });
+      else
+        cli.io.stderr(
+          `blocksmith: wrote ${result.configJson}${result.planJson ? ` and ${result.planJson}` : ""}\n`,
+        );
+    });
+
+  program
+    .command("getval")
+    .description(`DIB phase: print a value (${GETVAL_SYMBOLS.join(", ")})`)
+    .argument("<symbol>", "what to print")
+    .option("--json", "print as JSON")
+    .action((symbol: string, options: { json?: boolean }) => {
+      cli.jsonErrors = options.json === true;
+      const value = runGetval(paramsFrom(program, cli), symbol);
+      if (options.json) cli.printJson({ symbol, value });
+      else cli.print(value);
+    });
+
+  return program;
+}
+
+function reportError(cli: Invocation, error: unknown): number {
+  if (error instanceof BlocksmithError) {
+    if (cli.jsonErrors) {
+      const problems =
+        error instanceof ConfigError || error instanceof LayoutError
+          ? error.problems
+          : [{ message: error.message }];
+      cli.io.stderr(`${JSON.stringify({ error: error.kind, exitCode: error.exitCode, problems })}\n`);
+    } else {
+      cli.io.stderr(`blocksmith: ${error.kind} error: ${error.message}\n`);
+    }
+    return error.exitCode;
+  }
+  if (error instanceof z.ZodError) {
+    cli.io.stderr(`blocksmith: internal validation error: ${error.message}\n`);
+    return ExitCode.internal;
+  }
+  cli.io.stderr(`blocksmith: internal error: ${(error as Error).stack ?? String(error)}\n`);
+  return ExitCode.internal;
+}
+
+/** Runs the CLI on `args` (without the node and script names) and returns the exit code. */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  const cli = new Invocation(io);
+  const program = buildProgram(cli);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; usage mistakes exit with the usage code.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    return reportError(cli, error);
+  }
+}
