@@ -20,6 +20,8 @@ export interface BlockDeviceInfo {
   sectorSize: number;
   /** How device mode refers to it in argv: a placeholder like `{dev:root}` resolved at run time. */
   device: string;
+  /** The kernel's I/O size hints (md arrays have them); lvm aligns the first extent to them. */
+  ioHints?: { minimumIoBytes?: number; optimalIoBytes?: number };
 }
 
 export class PlanContext {

@@ -6,13 +6,11 @@
  * test/fixtures/level1-measurements.txt) and the fixture is replayed by the unit tests. Where a rule comes
  * from reading the lvm2 source without a measurement, the comment says so.
  *
- * LV sizes follow DIB, not lvcreate: DIB's `lvm.py` parses `size` with its own parser (decimal `G`,
- * binary `GiB`), rounds it *down* to a multiple of 4 MiB (its `PHYSICAL_EXTENT_BYTES`, whatever the VG's
- * extent size) and runs `lvcreate -L <bytes>B`, which then rounds *up* to whole extents. `extents` is
- * passed to `lvcreate -l` as written. `sizeSyntax: "lvcreate"` switches `size` to `lvcreate -L` syntax.
+ * LV sizes are lvcreate's: DIB 3.13's `lvm.py` passes `size` to `lvcreate -L` and `extents` to
+ * `lvcreate -l` as written, so lvm's units (binary, default MiB) and its rounding up to whole extents apply.
  */
 import { LayoutProblem } from "../../../core/errors.js";
-import { formatBytes, parseAbsoluteSize, SizeSyntaxError } from "../../../core/size.js";
+import { formatBytes, SizeSyntaxError } from "../../../core/size.js";
 import type { LogicalVolumePlan, PhysicalVolumePlan, VolumeGroupPlan } from "../../../plan/types.js";
 
 const SECTOR_BYTES = 512;
@@ -25,8 +23,6 @@ export const LVM_DEFAULT_EXTENT_SIZE_BYTES = 4 * MiB;
 export const LVM_DEFAULT_PE_START_BYTES = 1 * MiB;
 /** pvcreate refuses smaller devices (`devices/pv_min_size` = 2048 KiB); measured. */
 export const LVM_PV_MIN_SIZE_BYTES = 2 * MiB;
-/** DIB rounds every LV `size` down to this before calling lvcreate (`PHYSICAL_EXTENT_BYTES`). */
-export const DIB_LV_SIZE_ROUNDING_BYTES = 4 * MiB;
 /** lvm2 `MAX_EXTENT_COUNT`: no LV can have more extents (UINT32_MAX). */
 export const LVM_MAX_EXTENT_COUNT = 0xffffffff;
 /** vgcreate: an extent size that is not a power of two must be a multiple of this (`MIN_NON_POWER2_EXTENT_SIZE`). */
@@ -309,11 +305,6 @@ export interface LvmLayoutInput {
     /** Virtual size of a thin LV; DIB takes it from `size`, so either works. */
     virtualSize?: string | number;
   }[];
-  /**
-   * How `size` (and `virtualSize`) is read. "dib" (default): DIB's size syntax, rounded down to 4 MiB
-   * as DIB does before lvcreate. "lvcreate": `lvcreate -L` syntax (see parseLvmSize), no DIB rounding.
-   */
-  sizeSyntax?: "dib" | "lvcreate";
 }
 
 /** A hidden LV lvm creates by itself: a pool's `<pool>_tmeta` or the VG's `lvol0_pmspare`. */
@@ -376,7 +367,6 @@ function describeExtents(extents: number, extentSizeBytes: number): string {
  * order. Throws LvmLayoutProblem for what lvm would refuse, saying by how many extents something is short.
  */
 export function layoutLvm(input: LvmLayoutInput): LvmLayout {
-  const sizeSyntax = input.sizeSyntax ?? "dib";
   const groups = new Map<string, VolumeGroupState>();
   let pvIndex = 0;
   input.vgs.forEach((vg, vgIndex) => {
@@ -432,7 +422,7 @@ export function layoutLvm(input: LvmLayoutInput): LvmLayout {
       new LvmLayoutProblem(`logical volume "${lv.name}": ${message}`, "lvs", lv.name, index, key, hint);
     const group = groups.get(lv.vg);
     if (!group) throw problem(`there is no volume group "${lv.vg}"`, "base", "name one of the VGs in `vgs`");
-    const layout = createLogicalVolume(lv, group, sizeSyntax, problem);
+    const layout = createLogicalVolume(lv, group, problem);
     group.layout.freeExtents = group.free;
     return layout;
   });
@@ -444,7 +434,6 @@ type ProblemFactory = (message: string, key?: string, hint?: string) => LvmLayou
 function createLogicalVolume(
   lv: LvmLayoutInput["lvs"][number],
   group: VolumeGroupState,
-  sizeSyntax: "dib" | "lvcreate",
   problem: ProblemFactory,
 ): LogicalVolumeLayout {
   const lvType = lv.type ?? "linear";
@@ -474,7 +463,7 @@ function createLogicalVolume(
         'e.g. size: "10GiB"',
       );
     }
-    const virtualExtents = sizeToExtents(spec, extentSize, sizeSyntax, problem);
+    const virtualExtents = sizeToExtents(spec, extentSize, problem);
     // A thin LV takes no extents from the VG (measured: vg_free unchanged).
     return {
       ...base,
@@ -486,7 +475,7 @@ function createLogicalVolume(
   }
   if (lv.thinPool !== undefined) throw problem("`thin-pool` is only for LVs of type thin", "thin-pool");
 
-  const requested = requestedExtents(lv, group, sizeSyntax, problem);
+  const requested = requestedExtents(lv, group, problem);
   if (lvType === "thin-pool") return createThinPool(base, requested, group, problem);
 
   let extents = requested.extents;
@@ -535,7 +524,6 @@ interface RequestedExtents {
 function requestedExtents(
   lv: LvmLayoutInput["lvs"][number],
   group: VolumeGroupState,
-  sizeSyntax: "dib" | "lvcreate",
   problem: ProblemFactory,
 ): RequestedExtents {
   const extentSize = group.layout.extentSizeBytes;
@@ -544,7 +532,7 @@ function requestedExtents(
   }
   if (lv.size !== undefined) {
     return {
-      extents: sizeToExtents(lv.size, extentSize, sizeSyntax, problem),
+      extents: sizeToExtents(lv.size, extentSize, problem),
       percent: false,
       subtractPoolMetadata: false,
       key: "size",
@@ -593,31 +581,13 @@ function parseExtentsRequest(text: string, problem: ProblemFactory): ExtentsRequ
   return { kind: "percent", percent: number, of };
 }
 
-/** `size` → extents: DIB's parse and 4 MiB rounding down (or lvcreate -L syntax), then lvm's rounding up. */
-function sizeToExtents(
-  spec: string | number,
-  extentSizeBytes: number,
-  sizeSyntax: "dib" | "lvcreate",
-  problem: ProblemFactory,
-): number {
+/** `size` → extents: lvcreate -L syntax, then lvm's rounding up to whole extents. */
+function sizeToExtents(spec: string | number, extentSizeBytes: number, problem: ProblemFactory): number {
   let bytes: number;
   try {
-    if (sizeSyntax === "lvcreate") {
-      bytes = parseLvmSize(String(spec));
-    } else {
-      const parsed = parseAbsoluteSize(spec);
-      bytes = parsed - (parsed % DIB_LV_SIZE_ROUNDING_BYTES);
-      if (bytes === 0) {
-        throw problem(
-          `size "${String(spec)}" is 0 after DIB rounds it down to a multiple of 4 MiB, and lvcreate refuses a zero size`,
-          "size",
-          'use at least "4MiB"',
-        );
-      }
-    }
+    bytes = parseLvmSize(String(spec));
   } catch (error) {
-    if (error instanceof SizeSyntaxError)
-      throw problem(error.message, "size", sizeSyntax === "lvcreate" ? LVM_SIZE_HINT : undefined);
+    if (error instanceof SizeSyntaxError) throw problem(error.message, "size", LVM_SIZE_HINT);
     throw error;
   }
   // extents_from_size: round up to a whole extent.

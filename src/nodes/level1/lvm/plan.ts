@@ -33,7 +33,8 @@ export function planLvm(context: PlanContext, node: LvmNode): void {
         extentSizeBytes: extentSizes.get(vg.name)!,
         pvs: vg.pvs.map((pvName) => {
           const pv = context.node(pvName, "pv");
-          return { name: pv.name, base: pv.base, sizeBytes: context.device(pv.base)!.sizeBytes };
+          const base = context.device(pv.base)!;
+          return { name: pv.name, base: pv.base, sizeBytes: base.sizeBytes, ...base.ioHints };
         }),
       })),
       lvs: lvs.map((lv) => ({
@@ -44,8 +45,6 @@ export function planLvm(context: PlanContext, node: LvmNode): void {
         type: lv.lvType,
         ...(lv.thinPool !== undefined ? { thinPool: lv.thinPool } : {}),
       })),
-      // DIB 3.13 hands `size` to `lvcreate -L` as written, so lvcreate's syntax and units apply.
-      sizeSyntax: "lvcreate",
     });
   } catch (error) {
     if (error instanceof LvmLayoutProblem) {

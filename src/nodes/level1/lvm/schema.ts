@@ -1,9 +1,21 @@
 import { z } from "zod";
+import { SizeSyntaxError } from "../../../core/size.js";
 import { baseRef, deviceMapperName, nodeName, optionsList } from "../../common.js";
+import { LVM_SIZE_HINT, parseLvmSize } from "./lvm-layout.js";
 
 const lvmSize = z
-  .union([z.string().regex(/^\d+(\.\d+)?[bBsSkKmMgGtTpPeE]?$/), z.number().positive()])
-  .describe("lvcreate -L size: number with optional unit b/s/k/m/g/t/p/e (powers of 1024, default m).");
+  .union([z.string(), z.number().positive()])
+  .superRefine((value, ctx) => {
+    try {
+      parseLvmSize(String(value));
+    } catch (error) {
+      if (!(error instanceof SizeSyntaxError)) throw error;
+      ctx.addIssue({ code: "custom", message: `${error.message}; ${LVM_SIZE_HINT}` });
+    }
+  })
+  .describe(
+    "lvcreate -L size (DIB passes it as written): number with unit b/s/k/m/g/t/p/e, powers of 1024, default m.",
+  );
 
 export const physicalVolumeSchema = z.strictObject({
   name: nodeName,

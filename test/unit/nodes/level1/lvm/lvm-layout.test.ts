@@ -175,33 +175,26 @@ describe("thinPoolMetadata", () => {
 });
 
 describe("layoutLvm", () => {
-  test("DIB's size: decimal units, rounded down to 4 MiB, then up to whole extents", () => {
+  test("size is lvcreate -L's: binary units, default MiB, rounded up to whole extents (DIB 3.13 passes it as written)", () => {
     const layout = layoutLvm({
       vgs: [vg([devWith(997)]), vg([GiB], 8 * MiB, "vg8")],
       lvs: [
-        { name: "a", vg: "vg", size: "1G" }, // 10^9 bytes → 998244352 → 238 extents
-        { name: "b", vg: "vg", size: "100M" }, // → 96468992 → 23 extents
-        { name: "c", vg: "vg8", size: "12MiB" }, // → -L 12582912B → 2 extents of 8 MiB
+        { name: "a", vg: "vg", size: "1G" }, // 1 GiB → 256 extents
+        { name: "b", vg: "vg", size: "100" }, // 100 MiB → 25 extents
+        { name: "c", vg: "vg", size: "10MiB" }, // only the first unit letter counts → 10 MiB
+        { name: "d", vg: "vg8", size: "12m" }, // 12 MiB → 2 extents of 8 MiB
       ],
     });
     assert.deepEqual(
       layout.logicalVolumes.map((lv) => [lv.extents, lv.sizeBytes]),
       [
-        [238, 998244352],
-        [23, 96468992],
+        [256, GiB],
+        [25, 100 * MiB],
+        [3, 12 * MiB],
         [2, 16 * MiB],
       ],
     );
-    assert.equal(layout.volumeGroups[0]!.freeExtents, 997 - 238 - 23);
-  });
-
-  test('sizeSyntax "lvcreate" reads size like lvcreate -L', () => {
-    const layout = layoutLvm({
-      vgs: [vg([devWith(997)])],
-      lvs: [{ name: "a", vg: "vg", size: "100M" }],
-      sizeSyntax: "lvcreate",
-    });
-    assert.equal(layout.logicalVolumes[0]!.extents, 25);
+    assert.equal(layout.volumeGroups[0]!.freeExtents, 997 - 256 - 25 - 3);
   });
 
   test("percentages round down and see the LVs created before them", () => {
@@ -260,8 +253,8 @@ describe("layoutLvm", () => {
         error.list === "lvs" &&
         error.itemIndex === 1 &&
         error.key === "size" &&
-        error.message.includes("1192 extents (4.66 GiB)") &&
-        error.message.includes("380 extents (1.48 GiB) free: 812 extents (3.17 GiB) short") &&
+        error.message.includes("1280 extents (5 GiB)") &&
+        error.message.includes("380 extents (1.48 GiB) free: 900 extents (3.52 GiB) short") &&
         error.hint !== undefined,
     );
   });
@@ -272,7 +265,8 @@ describe("layoutLvm", () => {
       [{ name: "a", vg: "vg", extents: "23.5%VG" }, /whole numbers/],
       [{ name: "a", vg: "vg", extents: "0" }, /zero/],
       [{ name: "a", vg: "vg", extents: "10%LV" }, /%FREE, %PVS or %VG/],
-      [{ name: "a", vg: "vg", size: "3MiB" }, /0 after DIB rounds it down/],
+      [{ name: "a", vg: "vg", size: "0" }, /may not be zero/],
+      [{ name: "a", vg: "vg", size: "x3G" }, /invalid size/],
       [{ name: "a", vg: "vg", size: "1G", extents: "1" }, /not both/],
       [{ name: "a", vg: "vg" }, /needs `size` or `extents`/],
       [{ name: "a", vg: "nope", size: "1G" }, /no volume group "nope"/],
@@ -316,8 +310,8 @@ describe("layoutLvm", () => {
       ],
     });
     const [p1, p2, t1] = layout.logicalVolumes;
-    assert.deepEqual([p1!.extents, p1!.metadataExtents, p1!.allocatedExtents], [238, 1, 240]);
-    assert.deepEqual([p2!.extents, p2!.metadataExtents, p2!.allocatedExtents], [2384, 3, 2389]);
+    assert.deepEqual([p1!.extents, p1!.metadataExtents, p1!.allocatedExtents], [256, 1, 258]);
+    assert.deepEqual([p2!.extents, p2!.metadataExtents, p2!.allocatedExtents], [2560, 3, 2565]);
     assert.deepEqual(
       [t1!.extents, t1!.sizeBytes, t1!.allocatedExtents, t1!.thinPool],
       [12800, 50 * GiB, 0, "p2"],
@@ -327,7 +321,7 @@ describe("layoutLvm", () => {
       { name: "p1_tmeta", extents: 1 },
       { name: "p2_tmeta", extents: 3 },
     ]);
-    assert.equal(layout.volumeGroups[0]!.freeExtents, 7613);
+    assert.equal(layout.volumeGroups[0]!.freeExtents, 7419);
   });
 
   test("a %FREE thin pool leaves room for metadata and spare", () => {
@@ -433,11 +427,16 @@ function extentOption(record: MeasurementRecord): string[] {
 }
 
 /** "type=thin pool=pool size=1G" → the layout input of that LV. */
-function specToInput(spec: string): Omit<LvInput, "name" | "vg"> {
+/**
+ * The LV input for a recorded step. A `size` is taken from the argv lvcreate actually got (`-L NB` or
+ * `-V NB`, exact bytes), so the replay checks lvm's rounding, whatever spelling the spec used.
+ */
+function specToInput(spec: string, argv: string): Omit<LvInput, "name" | "vg"> {
   const input: Omit<LvInput, "name" | "vg"> = {};
+  const sizeArg = /(?:^|\s)-[LV] (\S+)/.exec(argv)?.[1];
   for (const part of spec.split(" ")) {
     const [key, value = ""] = part.split("=");
-    if (key === "size") input.size = value;
+    if (key === "size") input.size = sizeArg ?? value;
     else if (key === "extents") input.extents = value;
     else if (key === "type") input.type = value as LvInput["type"];
     else if (key === "pool") input.thinPool = value;
@@ -516,10 +515,7 @@ describe("replays lvm2 2.03.16 measurements", () => {
         assert.equal(Math.ceil(parseLvmSize(spec) / extentSize), Number(required[1]), where(record));
       } else {
         const vgs = [vg([2 * TiB], extentSize)];
-        assert.throws(
-          () => layoutLvm({ vgs, lvs: [{ name: "a", vg: "vg", size: spec }], sizeSyntax: "lvcreate" }),
-          where(record),
-        );
+        assert.throws(() => layoutLvm({ vgs, lvs: [{ name: "a", vg: "vg", size: spec }] }), where(record));
       }
     }
   });
@@ -541,7 +537,11 @@ describe("replays lvm2 2.03.16 measurements", () => {
       );
       const created: LvInput[] = [];
       for (const step of steps.filter((record) => field(record, "seq") === id)) {
-        const lv: LvInput = { name: field(step, "name"), vg: "vg", ...specToInput(field(step, "spec")) };
+        const lv: LvInput = {
+          name: field(step, "name"),
+          vg: "vg",
+          ...specToInput(field(step, "spec"), field(step, "argv")),
+        };
         const attempt = () => layoutLvm({ vgs: [group], lvs: [...created, lv] });
         if (step.fields.error !== undefined) {
           assert.throws(
