@@ -13,7 +13,7 @@ import { loadConfig } from "../src/config/load.js";
 import { planLayout } from "../src/plan/planner.js";
 
 const IMAGES = 10;
-const PARTITIONS = 24; // × (partition, mkfs, mount, fstab) + partitioning + image ≈ 98 nodes per image
+const PARTITIONS = 25; // × (partition, mkfs, mount, fstab) + partitioning + image = 102 nodes per image
 const ROUNDS = 7;
 
 function generateConfig(): string {
