@@ -62,30 +62,36 @@ export abstract class BlocksmithError extends Error {
   abstract readonly kind: string;
 }
 
-/** The config (YAML/JSON) is malformed or inconsistent. Carries every problem found, not just the first. */
-export class ConfigError extends BlocksmithError {
-  readonly exitCode = ExitCode.config;
-  readonly kind = "config";
-  constructor(readonly problems: Problem[]) {
+/** An error that carries every problem found, not just the first. */
+abstract class ProblemsError extends BlocksmithError {
+  constructor(
+    readonly problems: Problem[],
+    what: string,
+  ) {
     super(
       problems.length === 1
         ? formatProblem(problems[0]!)
-        : `${problems.length} problems in the config:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`,
+        : `${problems.length} ${what}:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`,
     );
+  }
+}
+
+/** The config (YAML/JSON) is malformed or inconsistent. */
+export class ConfigError extends ProblemsError {
+  readonly exitCode = ExitCode.config;
+  readonly kind = "config";
+  constructor(problems: Problem[]) {
+    super(problems, "problems in the config");
     this.name = "ConfigError";
   }
 }
 
 /** The config is well-formed but its sizes cannot be laid out on the disk(s). */
-export class LayoutError extends BlocksmithError {
+export class LayoutError extends ProblemsError {
   readonly exitCode = ExitCode.layout;
   readonly kind = "layout";
-  constructor(readonly problems: Problem[]) {
-    super(
-      problems.length === 1
-        ? formatProblem(problems[0]!)
-        : `${problems.length} layout problems:\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}`,
-    );
+  constructor(problems: Problem[]) {
+    super(problems, "layout problems");
     this.name = "LayoutError";
   }
 }

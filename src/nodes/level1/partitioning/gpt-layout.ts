@@ -4,6 +4,7 @@
  * fails or writes something unintended, we refuse with a LayoutProblem ("Differs from DIB" below).
  */
 import { LayoutProblem } from "../../../core/errors.js";
+import { alignmentSectors } from "./alignment.js";
 import { checkSizeSyntax, formatBytes, parseRelativeSize, SIZE_HINT } from "../../../core/size.js";
 import type { PartitionPlan } from "../../../plan/types.js";
 import { DEFAULT_GPT_TYPE_CODE, resolveGptType } from "./gpt-types.js";
@@ -159,15 +160,7 @@ function checkGeometry({ sectorSize, diskSizeBytes, alignBytes }: GptLayoutInput
       "give the disk a size",
     );
   }
-  if (!Number.isSafeInteger(alignBytes) || alignBytes < sectorSize || alignBytes % sectorSize !== 0) {
-    throw new LayoutProblem(
-      `alignment of ${alignBytes} bytes is not a whole number of ${sectorSize}-byte sectors`,
-      undefined,
-      "align",
-      'use a multiple of the sector size, e.g. "1MiB" (the default)',
-    );
-  }
-  return alignBytes / sectorSize;
+  return alignmentSectors(alignBytes, sectorSize);
 }
 
 function resolveSize(request: GptPartitionRequest, diskFreeBytes: number, index: number): number {

@@ -4,6 +4,7 @@
  * with a LayoutProblem. Each such difference is marked "Differs from DIB" below.
  */
 import { LayoutProblem } from "../../../core/errors.js";
+import { alignmentSectors } from "./alignment.js";
 import { checkSizeSyntax, formatBytes, parseRelativeSize, SIZE_HINT } from "../../../core/size.js";
 import type { PartitionPlan } from "../../../plan/types.js";
 
@@ -133,17 +134,7 @@ function checkGeometry({ diskSizeBytes, sectorSize, alignBytes }: MbrLayoutInput
       `make the disk size a multiple of ${sectorSize} bytes`,
     );
   }
-  // Differs from DIB: DIB computes `alignment // 512`, so an alignment below one sector divides by zero
-  // and one that is not a whole number of sectors is silently rounded down.
-  if (!Number.isSafeInteger(alignBytes) || alignBytes < sectorSize || alignBytes % sectorSize !== 0) {
-    throw new LayoutProblem(
-      `alignment of ${alignBytes} bytes is not a whole number of ${sectorSize}-byte sectors`,
-      undefined,
-      "align",
-      'use a multiple of the sector size, e.g. "1MiB" (the default)',
-    );
-  }
-  return alignBytes / sectorSize;
+  return alignmentSectors(alignBytes, sectorSize);
 }
 
 function parseMbrType(written: string | undefined, index: number): { value: number; code: string } {
