@@ -1,0 +1,164 @@
+/**
+ * The one way blocksmith runs external commands: an argv array (never a shell), logged before it runs,
+ * timed, with stderr captured, and a failure turned into a CommandError that says what was run, why,
+ * and what the command printed. Device and offline mode go through `runCommand` only.
+ */
+import { execa, ExecaError } from "execa";
+import { BlocksmithError, ExitCode } from "./errors.js";
+
+export interface CommandLogEntry {
+  argv: readonly string[];
+  /** Why blocksmith runs it, in words ("make ext4 on root"). */
+  purpose: string;
+  phase: "start" | "end";
+  exitCode?: number;
+  durationMs?: number;
+}
+
+export interface RunOptions {
+  purpose: string;
+  /** Text for the command's standard input (e.g. a key, never put on the command line). */
+  input?: string | Buffer;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+  /** Receives a line before and after every command (the `-v` output, the JSON event stream). */
+  log?: (entry: CommandLogEntry) => void;
+}
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Debian packages of the tools blocksmith runs, for "install X" hints. */
+export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
+  sfdisk: "fdisk",
+  sgdisk: "gdisk",
+  losetup: "mount",
+  mount: "mount",
+  umount: "mount",
+  partx: "util-linux",
+  wipefs: "util-linux",
+  blkid: "util-linux",
+  fstrim: "util-linux",
+  "mkfs.ext2": "e2fsprogs",
+  "mkfs.ext3": "e2fsprogs",
+  "mkfs.ext4": "e2fsprogs",
+  mke2fs: "e2fsprogs",
+  "mkfs.xfs": "xfsprogs",
+  "mkfs.vfat": "dosfstools",
+  "mkfs.fat": "dosfstools",
+  "mkfs.btrfs": "btrfs-progs",
+  mkswap: "util-linux",
+  mkfs: "util-linux",
+  mcopy: "mtools",
+  pvcreate: "lvm2",
+  vgcreate: "lvm2",
+  lvcreate: "lvm2",
+  vgchange: "lvm2",
+  cryptsetup: "cryptsetup-bin",
+  mdadm: "mdadm",
+  kpartx: "kpartx",
+  "qemu-img": "qemu-utils",
+  udevadm: "udev",
+};
+
+/** A command exited non-zero, was killed, or timed out. */
+export class CommandError extends BlocksmithError {
+  readonly exitCode = ExitCode.command;
+  readonly kind = "command";
+  constructor(
+    readonly argv: readonly string[],
+    readonly purpose: string,
+    readonly commandExitCode: number | undefined,
+    readonly stderr: string,
+    reason: string,
+  ) {
+    const tail = stderr.trim().split("\n").slice(-8).join("\n    ");
+    super(`${purpose}: \`${formatArgv(argv)}\` ${reason}${tail ? `:\n    ${tail}` : ""}`);
+    this.name = "CommandError";
+  }
+}
+
+/** A tool blocksmith needs is not installed. */
+export class ToolMissingError extends BlocksmithError {
+  readonly exitCode = ExitCode.tool;
+  readonly kind = "tool";
+  constructor(readonly tools: readonly string[]) {
+    const hints = tools.map((tool) =>
+      DEBIAN_PACKAGE_OF[tool] ? `${tool} (Debian package ${DEBIAN_PACKAGE_OF[tool]})` : tool,
+    );
+    const packages = [...new Set(tools.map((tool) => DEBIAN_PACKAGE_OF[tool]).filter(Boolean))];
+    super(
+      `missing tool${tools.length > 1 ? "s" : ""}: ${hints.join(", ")}` +
+        (packages.length > 0 ? `\n    hint: apt-get install ${packages.join(" ")}` : ""),
+    );
+    this.name = "ToolMissingError";
+  }
+}
+
+/** Shell-like rendering for messages and logs only; nothing is ever run through a shell. */
+export function formatArgv(argv: readonly string[]): string {
+  return argv
+    .map((arg) => (/^[\w@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .join(" ");
+}
+
+export async function runCommand(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error("internal: empty argv");
+  options.log?.({ argv, purpose: options.purpose, phase: "start" });
+  const started = performance.now();
+  try {
+    const result = await execa(file, args, {
+      ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" }),
+      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+      env: { LC_ALL: "C", ...options.env },
+      stripFinalNewline: false,
+      encoding: "utf8",
+    });
+    const durationMs = performance.now() - started;
+    options.log?.({ argv, purpose: options.purpose, phase: "end", exitCode: 0, durationMs });
+    return { stdout: result.stdout, stderr: result.stderr, durationMs };
+  } catch (error) {
+    const durationMs = performance.now() - started;
+    if (!(error instanceof ExecaError)) throw error;
+    options.log?.({
+      argv,
+      purpose: options.purpose,
+      phase: "end",
+      exitCode: error.exitCode ?? -1,
+      durationMs,
+    });
+    if (error.code === "ENOENT") throw new ToolMissingError([file]);
+    const reason = error.timedOut
+      ? `timed out after ${options.timeoutMs} ms`
+      : error.signal
+        ? `was killed by ${error.signal}`
+        : `failed with exit code ${error.exitCode}`;
+    throw new CommandError(argv, options.purpose, error.exitCode, String(error.stderr ?? ""), reason);
+  }
+}
+
+/** Checks that every tool is on PATH before any work starts; throws one error naming all missing. */
+export async function requireTools(tools: Iterable<string>, path = process.env.PATH ?? ""): Promise<void> {
+  const { access, constants } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const dirs = [...path.split(":").filter(Boolean), "/usr/sbin", "/sbin"];
+  const missing: string[] = [];
+  for (const tool of new Set(tools)) {
+    let found = false;
+    for (const dir of dirs) {
+      try {
+        await access(join(dir, tool), constants.X_OK);
+        found = true;
+        break;
+      } catch {
+        // not in this directory
+      }
+    }
+    if (!found) missing.push(tool);
+  }
+  if (missing.length > 0) throw new ToolMissingError(missing);
+}
