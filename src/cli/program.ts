@@ -14,6 +14,8 @@ import { checkSizeSyntax } from "../core/size.js";
 import { parseSource } from "../core/source.js";
 import { planLayout } from "../plan/planner.js";
 import { configJsonSchema } from "../schema.js";
+import { runCleanup, runCreate, runDelete, runUmount, runWritefstab } from "../device/executor.js";
+import type { DeviceEvent } from "../device/session.js";
 import { GETVAL_SYMBOLS, runGetval, runInit } from "./dib-phases.js";
 import { renderPlan } from "./render-plan.js";
 
@@ -137,6 +139,49 @@ function buildProgram(cli: Invocation): Command {
       const value = runGetval(paramsFrom(program, cli), symbol);
       if (options.json) cli.printJson({ symbol, value });
       else cli.print(value);
+    });
+
+  const deviceOptions = (command: Command) =>
+    command
+      .option("-v, --verbose", "print every command run, with its exit code and duration")
+      .option("--json", "print events as JSON lines on stdout")
+      .option("--seed <text>", "derive generated UUIDs and disk ids from this seed (reproducible builds)");
+  const sessionOptions = (options: { verbose?: boolean; json?: boolean; seed?: string }) => {
+    cli.jsonErrors = options.json === true;
+    // Test hook for fault injection: fail before the step with this index (see test/integration).
+    const failAt = cli.io.env.BLOCKSMITH_TEST_FAIL_BEFORE_STEP;
+    const pauseAt = cli.io.env.BLOCKSMITH_TEST_PAUSE_BEFORE_STEP;
+    return {
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(failAt !== undefined ? { failBeforeStep: Number(failAt) } : {}),
+      ...(pauseAt !== undefined ? { pauseBeforeStep: Number(pauseAt) } : {}),
+      log: (event: DeviceEvent) => {
+        if (options.json) cli.io.stdout(`${JSON.stringify(event)}\n`);
+        else if (event.event === "command") {
+          if (options.verbose) cli.io.stderr(`    $ ${event.message}\n`);
+        } else cli.io.stderr(`blocksmith: ${event.node ? `${event.node}: ` : ""}${event.message}\n`);
+      },
+    };
+  };
+  const phases: [string, string, (params: Params, options: ReturnType<typeof sessionOptions>) => Promise<unknown>][] = [
+    ["create", "DIB phase (root): create images, partitions, file systems and mounts", runCreate],
+    ["umount", "DIB phase: unmount and detach; the images stay", runUmount],
+    ["cleanup", "DIB phase: release what is left (not the images) and remove the state directory", runCleanup],
+    ["delete", "DIB phase (error path): release everything, images included, even after a crash", runDelete],
+  ];
+  for (const [name, description, run] of phases) {
+    deviceOptions(program.command(name).description(description)).action(
+      async (options: { verbose?: boolean; json?: boolean; seed?: string }) => {
+        await run(paramsFrom(program, cli), sessionOptions(options));
+      },
+    );
+  }
+  program
+    .command("writefstab")
+    .description("DIB phase: write <build-dir>/built/etc/fstab")
+    .action(() => {
+      const file = runWritefstab(paramsFrom(program, cli));
+      cli.io.stderr(`blocksmith: wrote ${file}\n`);
     });
 
   return program;

@@ -1,0 +1,231 @@
+/**
+ * Device mode: the DIB phases that touch devices (`create`, `umount`, `cleanup`, `delete`, `writefstab`).
+ * `create` runs the plan's steps in order, journalling every resource before taking it; on failure it
+ * releases everything it took, in reverse, and re-raises the original error. `umount`, `cleanup` and
+ * `delete` work from the journal alone, so they also work after a crash.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfigText } from "../config/load.js";
+import { type Params, stateDir } from "../config/params.js";
+import { BlocksmithError, ExitCode, StateError } from "../core/errors.js";
+import { requireTools } from "../core/runner.js";
+import { attachImage, createImage, detachLoop, removeImage } from "../nodes/level0/local-loop/device.js";
+import { scanPartitions, writePartitionTable } from "../nodes/level1/partitioning/device.js";
+import { mountFilesystem, unmountFilesystem } from "../nodes/level3/mount/device.js";
+import { formatFstabLine } from "../nodes/level4/fstab/plan.js";
+import { planLayout } from "../plan/planner.js";
+import type { Plan, StepPlan } from "../plan/types.js";
+import type { Resource } from "./journal.js";
+import { replay } from "./journal.js";
+import { DeviceSession, journalPath, type SessionOptions } from "./session.js";
+
+/** Device mode cannot do this (yet) with this config; nothing was touched. */
+export class UnsupportedError extends BlocksmithError {
+  readonly exitCode = ExitCode.config;
+  readonly kind = "unsupported";
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedError";
+  }
+}
+
+const SUPPORTED_ACTIONS = new Set([
+  "create-image",
+  "attach",
+  "write-partition-table",
+  "rescan-partitions",
+  "mkfs",
+  "mkdir",
+  "mount",
+  "write-fstab",
+]);
+
+/** The plan for `create`: from config.json written by `init`, with the params' sizes and directories. */
+export function planForCreate(params: Params): Plan {
+  const file = join(stateDir(params), "config.json");
+  if (!existsSync(file)) throw new StateError(`${file} does not exist; run \`blocksmith --params … init\` first`);
+  const { model } = loadConfigText(readFileSync(file, "utf8"), file);
+  return planLayout(model, {
+    ...(params["image-size"] !== undefined ? { imageSize: params["image-size"] } : {}),
+    ...(params["image-dir"] !== undefined ? { imageDir: params["image-dir"] } : {}),
+    mountBase: params["mount-base"] ?? join(params["build-dir"], "mnt"),
+  });
+}
+
+function checkSupported(plan: Plan): void {
+  const unsupported = plan.steps.filter((step) => !SUPPORTED_ACTIONS.has(step.action));
+  if (unsupported.length > 0) {
+    const kinds = [...new Set(unsupported.map((step) => `${step.action} (${step.node})`))];
+    throw new UnsupportedError(
+      `device mode in this version handles local_loop, partitioning, mkfs, mount and fstab; this config also needs: ${kinds.join(", ")}`,
+    );
+  }
+}
+
+export async function runCreate(params: Params, options: SessionOptions): Promise<Plan> {
+  const plan = planForCreate(params);
+  checkSupported(plan);
+  if (process.getuid?.() !== 0)
+    throw new UnsupportedError("create needs root (loop devices, mkfs on devices, mount); run it with sudo");
+  await requireTools(["losetup", "partx", "mount", "umount", "findmnt", "fstrim", ...plan.steps.map((s) => s.argv[0]!).filter(Boolean)]);
+  if (replay(journalPath(params)).length > 0)
+    throw new StateError("the journal still holds resources of an earlier run; run `delete` (or `cleanup`) first");
+  mkdirSync(stateDir(params), { recursive: true });
+  const session = new DeviceSession(plan, params, options);
+  try {
+    for (const [index, step] of plan.steps.entries()) {
+      if (options.failBeforeStep === index) throw new Error(`fault injected before step ${index} (${step.action} ${step.node})`);
+      if (options.pauseBeforeStep === index) await pauseForever(options, index);
+      options.log({ event: "step", node: step.node, message: step.description });
+      await runStep(session, plan, step);
+    }
+  } catch (error) {
+    options.log({ event: "warning", message: `create failed; releasing what it took: ${(error as Error).message}` });
+    await releaseAll(session, { keepImages: false });
+    throw error;
+  }
+  writeState(session);
+  return plan;
+}
+
+/** The kill-test hook: announce the pause, then keep the process alive until it is killed. */
+function pauseForever(options: SessionOptions, index: number): Promise<never> {
+  options.log({ event: "warning", message: `paused before step ${index} (test hook)` });
+  return new Promise<never>(() => {
+    setInterval(() => undefined, 60_000);
+  });
+}
+
+async function runStep(session: DeviceSession, plan: Plan, step: StepPlan): Promise<void> {
+  const disk = plan.disks.find((d) => d.name === step.node || d.partitioning === step.node);
+  switch (step.action) {
+    case "create-image":
+      return createImage(session, disk!);
+    case "attach":
+      return attachImage(session, disk!);
+    case "write-partition-table":
+      return writePartitionTable(session, disk!, step);
+    case "rescan-partitions":
+      return scanPartitions(session, disk!);
+    case "mkfs": {
+      const fs = plan.filesystems.find((f) => f.name === step.node)!;
+      session.devices.set(fs.name, session.devices.get(fs.base)!);
+      await session.run(session.resolve(step.argv), step.description);
+      return;
+    }
+    case "mkdir":
+      mkdirSync(session.resolve(step.argv).at(-1)!, { recursive: true });
+      return;
+    case "mount": {
+      const mount = plan.mounts.find((m) => m.name === step.node)!;
+      const fs = plan.filesystems.find((f) => f.name === mount.base)!;
+      const [, device, target] = session.resolve(step.argv);
+      return mountFilesystem(session, mount.name, mount.mountPoint, device!, target!, fs.type);
+    }
+    case "write-fstab":
+      return; // written by the writefstab phase
+    default:
+      throw new Error(`internal: unsupported step ${step.action}`);
+  }
+}
+
+/** DIB's state.json keys, so scripts that read it keep working; plus what later phases need. */
+function writeState(session: DeviceSession): void {
+  const { plan } = session;
+  const blockdev: Record<string, Record<string, string>> = {};
+  for (const disk of plan.disks) {
+    blockdev[disk.name] = { device: session.devices.get(disk.name)!, image: disk.path };
+    for (const partition of disk.partitions)
+      if (partition.role !== "extended") blockdev[partition.name] = { device: session.devices.get(partition.name)! };
+  }
+  const filesys = Object.fromEntries(
+    plan.filesystems.map((fs) => [
+      fs.name,
+      { uuid: fs.uuid ?? session.uuid(fs.name), label: fs.label, fstype: fs.type, opts: fs.opts, device: session.devices.get(fs.base)! },
+    ]),
+  );
+  const mount = Object.fromEntries(
+    plan.mounts.map((m) => [m.mountPoint, { name: m.name, base: m.base, path: join(session.mountBase, m.mountPoint) }]),
+  );
+  const fstab = Object.fromEntries(
+    plan.fstab.map((f) => [
+      f.base,
+      { name: f.name, base: f.base, options: f.options, "dump-freq": f.dumpFreq, "fsck-passno": f.fsckPassNo },
+    ]),
+  );
+  const state = { blockdev, filesys, mount, mount_order: plan.mounts.map((m) => m.mountPoint), fstab, blocksmith: { plan } };
+  writeFileSync(join(stateDir(session.params), "state.json"), JSON.stringify(state));
+}
+
+function readPlanFromState(params: Params): Plan | undefined {
+  const file = join(stateDir(params), "state.json");
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, "utf8")) as { blocksmith?: { plan: Plan } }).blocksmith?.plan;
+}
+
+function sessionFromJournal(params: Params, options: SessionOptions): DeviceSession {
+  const plan = readPlanFromState(params) ?? { disks: [], volumeGroups: [], logicalVolumes: [], encrypted: [], raids: [], filesystems: [], mounts: [], fstab: [], steps: [] };
+  return new DeviceSession(plan, params, options);
+}
+
+/** Releases every resource the journal holds, newest first; images too unless `keepImages`. */
+async function releaseAll(session: DeviceSession, { keepImages }: { keepImages: boolean }): Promise<void> {
+  const held = session.journal.held().reverse();
+  let firstError: unknown;
+  for (const resource of held) {
+    if (keepImages && resource.kind === "image-file") continue;
+    try {
+      await release(session, resource);
+      session.journal.release(resource.id);
+      session.options.log({ event: "release", node: resource.node, message: `released ${resource.id}` });
+    } catch (error) {
+      // Keep going: release as much as possible, then report the first failure.
+      firstError ??= error;
+      session.options.log({ event: "warning", message: `could not release ${resource.id}: ${(error as Error).message}` });
+    }
+  }
+  if (firstError !== undefined) throw firstError;
+}
+
+async function release(session: DeviceSession, resource: Resource): Promise<void> {
+  switch (resource.kind) {
+    case "mount":
+      return unmountFilesystem(session, resource);
+    case "loop-device":
+      return detachLoop(session, resource);
+    case "image-file":
+      return removeImage(resource);
+    default:
+      throw new Error(`releasing ${resource.kind} is not supported in this version`);
+  }
+}
+
+/** DIB `umount`: unmount everything and detach the loop devices; the images stay for conversion. */
+export async function runUmount(params: Params, options: SessionOptions): Promise<void> {
+  if (!existsSync(journalPath(params))) return;
+  await releaseAll(sessionFromJournal(params, options), { keepImages: true });
+}
+
+/** DIB `cleanup` (success path): release whatever is left but the images, then drop the state directory. */
+export async function runCleanup(params: Params, options: SessionOptions): Promise<void> {
+  if (existsSync(journalPath(params))) await releaseAll(sessionFromJournal(params, options), { keepImages: true });
+  rmSync(stateDir(params), { recursive: true, force: true });
+}
+
+/** DIB `delete` (error path): release everything, images included, then drop the state directory. */
+export async function runDelete(params: Params, options: SessionOptions): Promise<void> {
+  if (existsSync(journalPath(params))) await releaseAll(sessionFromJournal(params, options), { keepImages: false });
+  rmSync(stateDir(params), { recursive: true, force: true });
+}
+
+/** DIB `writefstab`: `<build-dir>/built/etc/fstab` in mount order; an empty file when nothing is mounted. */
+export function runWritefstab(params: Params): string {
+  const plan = readPlanFromState(params);
+  if (!plan) throw new StateError(`${join(stateDir(params), "state.json")} does not exist; run \`create\` first`);
+  const etc = join(params["build-dir"], "built", "etc");
+  mkdirSync(etc, { recursive: true });
+  const file = join(etc, "fstab");
+  writeFileSync(file, plan.fstab.map((entry) => `${formatFstabLine(entry)}\n`).join(""));
+  return file;
+}

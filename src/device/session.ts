@@ -1,0 +1,95 @@
+/**
+ * One device-mode invocation: the plan, the journal, the command runner with its log, and what has been
+ * learnt at run time (which /dev/loopN an image got, the UUIDs made up for file systems).
+ */
+import { join } from "node:path";
+import type { Params } from "../config/params.js";
+import { stateDir } from "../config/params.js";
+import { formatArgv, runCommand, type CommandLogEntry, type CommandResult } from "../core/runner.js";
+import { identifierSource, type IdentifierSource } from "../formats/identifiers.js";
+import type { Plan } from "../plan/types.js";
+import { Journal } from "./journal.js";
+
+export interface DeviceEvent {
+  event: "step" | "command" | "release" | "warning";
+  node?: string;
+  message: string;
+  argv?: readonly string[];
+  durationMs?: number;
+}
+
+export interface SessionOptions {
+  /** Makes generated UUIDs deterministic. */
+  seed?: string;
+  log: (event: DeviceEvent) => void;
+  /** Test hook: fail with an error just before running the step with this index (fault injection). */
+  failBeforeStep?: number;
+  /** Test hook: stop (forever) before the step with this index, so a test can kill the process there. */
+  pauseBeforeStep?: number;
+}
+
+export class DeviceSession {
+  readonly journal: Journal;
+  readonly ids: IdentifierSource;
+  /** Node name → device path, filled as devices appear. */
+  readonly devices = new Map<string, string>();
+  /** mkfs node name → UUID used. */
+  readonly uuids = new Map<string, string>();
+
+  constructor(
+    readonly plan: Plan,
+    readonly params: Params,
+    readonly options: SessionOptions,
+  ) {
+    this.journal = Journal.open(journalPath(params));
+    this.ids = identifierSource(options.seed);
+  }
+
+  get mountBase(): string {
+    return this.params["mount-base"] ?? join(this.params["build-dir"], "mnt");
+  }
+
+  run(argv: readonly string[], purpose: string, input?: string): Promise<CommandResult> {
+    return runCommand(argv, {
+      purpose,
+      ...(input !== undefined ? { input } : {}),
+      timeoutMs: 10 * 60 * 1000,
+      log: (entry: CommandLogEntry) => {
+        if (entry.phase === "end")
+          this.options.log({
+            event: "command",
+            message: `${formatArgv(entry.argv)} (exit ${entry.exitCode}, ${Math.round(entry.durationMs ?? 0)} ms)`,
+            argv: entry.argv,
+            ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+          });
+      },
+    });
+  }
+
+  /** Replaces `{dev:NAME}`, `{uuid:NAME}` and `{mount-base}` placeholders of a planned argv. */
+  resolve(argv: readonly string[]): string[] {
+    return argv.map((arg) =>
+      arg
+        .replace(/\{dev:([^}]+)\}/g, (_, name: string) => {
+          const device = this.devices.get(name);
+          if (device === undefined) throw new Error(`internal: no device for ${name} yet`);
+          return device;
+        })
+        .replace(/\{uuid:([^}]+)\}/g, (_, name: string) => this.uuid(name))
+        .replace(/\{mount-base\}/g, this.mountBase),
+    );
+  }
+
+  uuid(mkfsName: string): string {
+    let uuid = this.uuids.get(mkfsName);
+    if (uuid === undefined) {
+      uuid = this.ids.uuid(`filesystem:${mkfsName}`);
+      this.uuids.set(mkfsName, uuid);
+    }
+    return uuid;
+  }
+}
+
+export function journalPath(params: Params): string {
+  return join(stateDir(params), "journal.jsonl");
+}

@@ -1,0 +1,53 @@
+/** Device mode for `partitioning`: the table exactly as planned, then the kernel's partition devices. */
+import { closeSync, existsSync, fsyncSync, openSync } from "node:fs";
+import { basename } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { DeviceSession } from "../../../device/session.js";
+import { applySectorWrites } from "../../../formats/apply.js";
+import { purposes } from "../../../formats/identifiers.js";
+import { writeMbr } from "../../../formats/mbr.js";
+import type { DiskPlan, StepPlan } from "../../../plan/types.js";
+
+const DEVICE_NODE_DEADLINE_MS = 10_000;
+
+export async function writePartitionTable(session: DeviceSession, disk: DiskPlan, step: StepPlan): Promise<void> {
+  const device = session.devices.get(disk.name)!;
+  if (disk.label === "mbr") {
+    // DIB writes MBR and EBRs itself; so do we, byte for byte as DIB's writer (src/formats/mbr.ts).
+    const writes = writeMbr(disk, { diskSignature: session.ids.mbrSignature(purposes.mbrSignature(disk.name)) });
+    const fd = openSync(device, "r+");
+    try {
+      applySectorWrites(fd, writes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    await session.run(session.resolve(step.argv), `write the GPT of ${disk.name}`);
+  }
+}
+
+/** Tells the kernel about the new table and waits (bounded, no fixed sleep) for the device nodes. */
+export async function scanPartitions(session: DeviceSession, disk: DiskPlan): Promise<void> {
+  const device = session.devices.get(disk.name)!;
+  await session.run(["partx", "--update", device], `scan the partitions of ${device}`);
+  // Kernels without the partition parser (and `partx --update` with MBR logicals, seen with util-linux
+  // 2.38) leave partitions out; add each missing one by number. The kernel then makes the device node.
+  const kernelName = basename(device);
+  for (const partition of disk.partitions) {
+    if (existsSync(`/sys/block/${kernelName}/${kernelName}p${partition.number}`)) continue;
+    const range = `${partition.number}:${partition.number}`;
+    await session.run(["partx", "--add", "--nr", range, device], `add partition ${partition.number} of ${device}`);
+  }
+  const deadline = Date.now() + DEVICE_NODE_DEADLINE_MS;
+  for (const partition of disk.partitions) {
+    if (partition.role === "extended") continue;
+    const node = `${device}p${partition.number}`;
+    while (!existsSync(node)) {
+      if (Date.now() > deadline)
+        throw new Error(`${node} did not appear within ${DEVICE_NODE_DEADLINE_MS / 1000} s after partx --update`);
+      await sleep(20);
+    }
+    session.devices.set(partition.name, node);
+  }
+}

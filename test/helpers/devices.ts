@@ -1,0 +1,53 @@
+/**
+ * Helpers for tests that use real loop devices. They touch only what the test created: loop devices
+ * backed by files under the test's own directory, and mounts below it.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+
+export function run(argv: string[], input?: string): string {
+  const [file, ...args] = argv;
+  return execFileSync(file!, args, { encoding: "utf8", ...(input !== undefined ? { input } : {}) });
+}
+
+/** Why root/loop tests cannot run here, or undefined when they can. */
+export function deviceTestsUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return "not running as root";
+  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control";
+  const probe = spawnSync("losetup", ["--find"], { encoding: "utf8" });
+  if (probe.status !== 0) return `losetup --find failed: ${probe.stderr.trim()}`;
+  return undefined;
+}
+
+/** Skip reason for a suite; under CI=true the suite must run, so the reason becomes a failure instead. */
+export function skipUnlessDevices(): string | false {
+  const reason = deviceTestsUnavailable();
+  if (reason === undefined) return false;
+  if (process.env.CI === "true") throw new Error(`CI=true but device tests cannot run: ${reason}`);
+  console.log(`# device-mode suite skipped: ${reason}`);
+  return reason;
+}
+
+export function loopDevicesUnder(dir: string): { name: string; backFile: string }[] {
+  const text = run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"]);
+  if (text.trim() === "") return [];
+  const list = JSON.parse(text) as { loopdevices?: { name: string; "back-file": string | null }[] };
+  return (list.loopdevices ?? [])
+    .map((loop) => ({ name: loop.name, backFile: (loop["back-file"] ?? "").replace(/ \(deleted\)$/, "") }))
+    .filter((loop) => loop.backFile.startsWith(`${dir}/`));
+}
+
+export function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[1] ?? "")
+    .map((target) => target.replace(/\\040/g, " "))
+    .filter((target) => target === dir || target.startsWith(`${dir}/`));
+}
+
+/** Releases whatever a test left under `dir` (deepest mounts first), so a failing test leaks nothing. */
+export function releaseEverythingUnder(dir: string): void {
+  for (const target of mountsUnder(dir).sort((a, b) => b.length - a.length))
+    spawnSync("umount", ["--lazy", target]);
+  for (const loop of loopDevicesUnder(dir)) spawnSync("losetup", ["--detach", loop.name]);
+}
