@@ -163,10 +163,18 @@ function buildProgram(cli: Invocation): Command {
       },
     };
   };
-  const phases: [string, string, (params: Params, options: ReturnType<typeof sessionOptions>) => Promise<unknown>][] = [
+  const phases: [
+    string,
+    string,
+    (params: Params, options: ReturnType<typeof sessionOptions>) => Promise<unknown>,
+  ][] = [
     ["create", "DIB phase (root): create images, partitions, file systems and mounts", runCreate],
     ["umount", "DIB phase: unmount and detach; the images stay", runUmount],
-    ["cleanup", "DIB phase: release what is left (not the images) and remove the state directory", runCleanup],
+    [
+      "cleanup",
+      "DIB phase: release what is left (not the images) and remove the state directory",
+      runCleanup,
+    ],
     ["delete", "DIB phase (error path): release everything, images included, even after a crash", runDelete],
   ];
   for (const [name, description, run] of phases) {

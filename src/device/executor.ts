@@ -44,7 +44,8 @@ const SUPPORTED_ACTIONS = new Set([
 /** The plan for `create`: from config.json written by `init`, with the params' sizes and directories. */
 export function planForCreate(params: Params): Plan {
   const file = join(stateDir(params), "config.json");
-  if (!existsSync(file)) throw new StateError(`${file} does not exist; run \`blocksmith --params … init\` first`);
+  if (!existsSync(file))
+    throw new StateError(`${file} does not exist; run \`blocksmith --params … init\` first`);
   const { model } = loadConfigText(readFileSync(file, "utf8"), file);
   return planLayout(model, {
     ...(params["image-size"] !== undefined ? { imageSize: params["image-size"] } : {}),
@@ -68,20 +69,34 @@ export async function runCreate(params: Params, options: SessionOptions): Promis
   checkSupported(plan);
   if (process.getuid?.() !== 0)
     throw new UnsupportedError("create needs root (loop devices, mkfs on devices, mount); run it with sudo");
-  await requireTools(["losetup", "partx", "mount", "umount", "findmnt", "fstrim", ...plan.steps.map((s) => s.argv[0]!).filter(Boolean)]);
+  await requireTools([
+    "losetup",
+    "partx",
+    "mount",
+    "umount",
+    "findmnt",
+    "fstrim",
+    ...plan.steps.map((s) => s.argv[0]!).filter(Boolean),
+  ]);
   if (replay(journalPath(params)).length > 0)
-    throw new StateError("the journal still holds resources of an earlier run; run `delete` (or `cleanup`) first");
+    throw new StateError(
+      "the journal still holds resources of an earlier run; run `delete` (or `cleanup`) first",
+    );
   mkdirSync(stateDir(params), { recursive: true });
   const session = new DeviceSession(plan, params, options);
   try {
     for (const [index, step] of plan.steps.entries()) {
-      if (options.failBeforeStep === index) throw new Error(`fault injected before step ${index} (${step.action} ${step.node})`);
+      if (options.failBeforeStep === index)
+        throw new Error(`fault injected before step ${index} (${step.action} ${step.node})`);
       if (options.pauseBeforeStep === index) await pauseForever(options, index);
       options.log({ event: "step", node: step.node, message: step.description });
       await runStep(session, plan, step);
     }
   } catch (error) {
-    options.log({ event: "warning", message: `create failed; releasing what it took: ${(error as Error).message}` });
+    options.log({
+      event: "warning",
+      message: `create failed; releasing what it took: ${(error as Error).message}`,
+    });
     await releaseAll(session, { keepImages: false });
     throw error;
   }
@@ -137,24 +152,47 @@ function writeState(session: DeviceSession): void {
   for (const disk of plan.disks) {
     blockdev[disk.name] = { device: session.devices.get(disk.name)!, image: disk.path };
     for (const partition of disk.partitions)
-      if (partition.role !== "extended") blockdev[partition.name] = { device: session.devices.get(partition.name)! };
+      if (partition.role !== "extended")
+        blockdev[partition.name] = { device: session.devices.get(partition.name)! };
   }
   const filesys = Object.fromEntries(
     plan.filesystems.map((fs) => [
       fs.name,
-      { uuid: fs.uuid ?? session.uuid(fs.name), label: fs.label, fstype: fs.type, opts: fs.opts, device: session.devices.get(fs.base)! },
+      {
+        uuid: fs.uuid ?? session.uuid(fs.name),
+        label: fs.label,
+        fstype: fs.type,
+        opts: fs.opts,
+        device: session.devices.get(fs.base)!,
+      },
     ]),
   );
   const mount = Object.fromEntries(
-    plan.mounts.map((m) => [m.mountPoint, { name: m.name, base: m.base, path: join(session.mountBase, m.mountPoint) }]),
+    plan.mounts.map((m) => [
+      m.mountPoint,
+      { name: m.name, base: m.base, path: join(session.mountBase, m.mountPoint) },
+    ]),
   );
   const fstab = Object.fromEntries(
     plan.fstab.map((f) => [
       f.base,
-      { name: f.name, base: f.base, options: f.options, "dump-freq": f.dumpFreq, "fsck-passno": f.fsckPassNo },
+      {
+        name: f.name,
+        base: f.base,
+        options: f.options,
+        "dump-freq": f.dumpFreq,
+        "fsck-passno": f.fsckPassNo,
+      },
     ]),
   );
-  const state = { blockdev, filesys, mount, mount_order: plan.mounts.map((m) => m.mountPoint), fstab, blocksmith: { plan } };
+  const state = {
+    blockdev,
+    filesys,
+    mount,
+    mount_order: plan.mounts.map((m) => m.mountPoint),
+    fstab,
+    blocksmith: { plan },
+  };
   writeFileSync(join(stateDir(session.params), "state.json"), JSON.stringify(state));
 }
 
@@ -165,7 +203,17 @@ function readPlanFromState(params: Params): Plan | undefined {
 }
 
 function sessionFromJournal(params: Params, options: SessionOptions): DeviceSession {
-  const plan = readPlanFromState(params) ?? { disks: [], volumeGroups: [], logicalVolumes: [], encrypted: [], raids: [], filesystems: [], mounts: [], fstab: [], steps: [] };
+  const plan = readPlanFromState(params) ?? {
+    disks: [],
+    volumeGroups: [],
+    logicalVolumes: [],
+    encrypted: [],
+    raids: [],
+    filesystems: [],
+    mounts: [],
+    fstab: [],
+    steps: [],
+  };
   return new DeviceSession(plan, params, options);
 }
 
@@ -182,7 +230,10 @@ async function releaseAll(session: DeviceSession, { keepImages }: { keepImages: 
     } catch (error) {
       // Keep going: release as much as possible, then report the first failure.
       firstError ??= error;
-      session.options.log({ event: "warning", message: `could not release ${resource.id}: ${(error as Error).message}` });
+      session.options.log({
+        event: "warning",
+        message: `could not release ${resource.id}: ${(error as Error).message}`,
+      });
     }
   }
   if (firstError !== undefined) throw firstError;
@@ -209,20 +260,23 @@ export async function runUmount(params: Params, options: SessionOptions): Promis
 
 /** DIB `cleanup` (success path): release whatever is left but the images, then drop the state directory. */
 export async function runCleanup(params: Params, options: SessionOptions): Promise<void> {
-  if (existsSync(journalPath(params))) await releaseAll(sessionFromJournal(params, options), { keepImages: true });
+  if (existsSync(journalPath(params)))
+    await releaseAll(sessionFromJournal(params, options), { keepImages: true });
   rmSync(stateDir(params), { recursive: true, force: true });
 }
 
 /** DIB `delete` (error path): release everything, images included, then drop the state directory. */
 export async function runDelete(params: Params, options: SessionOptions): Promise<void> {
-  if (existsSync(journalPath(params))) await releaseAll(sessionFromJournal(params, options), { keepImages: false });
+  if (existsSync(journalPath(params)))
+    await releaseAll(sessionFromJournal(params, options), { keepImages: false });
   rmSync(stateDir(params), { recursive: true, force: true });
 }
 
 /** DIB `writefstab`: `<build-dir>/built/etc/fstab` in mount order; an empty file when nothing is mounted. */
 export function runWritefstab(params: Params): string {
   const plan = readPlanFromState(params);
-  if (!plan) throw new StateError(`${join(stateDir(params), "state.json")} does not exist; run \`create\` first`);
+  if (!plan)
+    throw new StateError(`${join(stateDir(params), "state.json")} does not exist; run \`create\` first`);
   const etc = join(params["build-dir"], "built", "etc");
   mkdirSync(etc, { recursive: true });
   const file = join(etc, "fstab");

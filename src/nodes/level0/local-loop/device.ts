@@ -6,7 +6,12 @@ import type { Resource } from "../../../device/journal.js";
 import type { DiskPlan } from "../../../plan/types.js";
 
 export function createImage(session: DeviceSession, disk: DiskPlan): void {
-  session.journal.take({ id: `image-file:${disk.name}`, kind: "image-file", node: disk.name, detail: { path: disk.path } });
+  session.journal.take({
+    id: `image-file:${disk.name}`,
+    kind: "image-file",
+    node: disk.name,
+    detail: { path: disk.path },
+  });
   mkdirSync(dirname(disk.path), { recursive: true });
   // Truncating to the size makes a sparse file: no data blocks until something is written.
   const fd = openSync(disk.path, "w", 0o644);
@@ -21,7 +26,10 @@ export async function attachImage(session: DeviceSession, disk: DiskPlan): Promi
   const id = `loop-device:${disk.name}`;
   session.journal.take({ id, kind: "loop-device", node: disk.name, detail: { image: disk.path } });
   // --partscan makes the kernel create /dev/loopNpM itself: no kpartx, no device-mapper needed.
-  const { stdout } = await session.run(["losetup", "--show", "--find", "--partscan", disk.path], `attach ${disk.path}`);
+  const { stdout } = await session.run(
+    ["losetup", "--show", "--find", "--partscan", disk.path],
+    `attach ${disk.path}`,
+  );
   const device = stdout.trim();
   session.journal.update(id, { device });
   session.devices.set(disk.name, device);
@@ -29,7 +37,10 @@ export async function attachImage(session: DeviceSession, disk: DiskPlan): Promi
 
 /** Loop devices backed by `image`, from the kernel's list (for a crash before the journal learnt it). */
 async function loopDevicesOf(session: DeviceSession, image: string): Promise<string[]> {
-  const { stdout } = await session.run(["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"], "list loop devices");
+  const { stdout } = await session.run(
+    ["losetup", "--list", "--json", "--output", "NAME,BACK-FILE"],
+    "list loop devices",
+  );
   if (stdout.trim() === "") return [];
   const list = JSON.parse(stdout) as { loopdevices?: { name: string; "back-file": string | null }[] };
   return (list.loopdevices ?? [])

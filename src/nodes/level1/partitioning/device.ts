@@ -10,11 +10,17 @@ import type { DiskPlan, StepPlan } from "../../../plan/types.js";
 
 const DEVICE_NODE_DEADLINE_MS = 10_000;
 
-export async function writePartitionTable(session: DeviceSession, disk: DiskPlan, step: StepPlan): Promise<void> {
+export async function writePartitionTable(
+  session: DeviceSession,
+  disk: DiskPlan,
+  step: StepPlan,
+): Promise<void> {
   const device = session.devices.get(disk.name)!;
   if (disk.label === "mbr") {
     // DIB writes MBR and EBRs itself; so do we, byte for byte as DIB's writer (src/formats/mbr.ts).
-    const writes = writeMbr(disk, { diskSignature: session.ids.mbrSignature(purposes.mbrSignature(disk.name)) });
+    const writes = writeMbr(disk, {
+      diskSignature: session.ids.mbrSignature(purposes.mbrSignature(disk.name)),
+    });
     const fd = openSync(device, "r+");
     try {
       applySectorWrites(fd, writes);
@@ -37,7 +43,10 @@ export async function scanPartitions(session: DeviceSession, disk: DiskPlan): Pr
   for (const partition of disk.partitions) {
     if (existsSync(`/sys/block/${kernelName}/${kernelName}p${partition.number}`)) continue;
     const range = `${partition.number}:${partition.number}`;
-    await session.run(["partx", "--add", "--nr", range, device], `add partition ${partition.number} of ${device}`);
+    await session.run(
+      ["partx", "--add", "--nr", range, device],
+      `add partition ${partition.number} of ${device}`,
+    );
   }
   const deadline = Date.now() + DEVICE_NODE_DEADLINE_MS;
   for (const partition of disk.partitions) {
@@ -45,7 +54,9 @@ export async function scanPartitions(session: DeviceSession, disk: DiskPlan): Pr
     const node = `${device}p${partition.number}`;
     while (!existsSync(node)) {
       if (Date.now() > deadline)
-        throw new Error(`${node} did not appear within ${DEVICE_NODE_DEADLINE_MS / 1000} s after partx --update`);
+        throw new Error(
+          `${node} did not appear within ${DEVICE_NODE_DEADLINE_MS / 1000} s after partx --update`,
+        );
       await sleep(20);
     }
     session.devices.set(partition.name, node);

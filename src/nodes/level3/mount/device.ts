@@ -30,7 +30,10 @@ export async function unmountFilesystem(session: DeviceSession, resource: Resour
       await session.run(["fstrim", "--verbose", target], `trim ${target}`);
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
-      session.options.log({ event: "warning", message: `fstrim ${target} failed; continuing: ${error.message}` });
+      session.options.log({
+        event: "warning",
+        message: `fstrim ${target} failed; continuing: ${error.message}`,
+      });
     }
   }
   for (let attempt = 1; ; attempt += 1) {
