@@ -120,7 +120,7 @@ async function runStep(session: DeviceSession, plan: Plan, step: StepPlan): Prom
     case "attach":
       return attachImage(session, disk!);
     case "write-partition-table":
-      return writePartitionTable(session, disk!, step);
+      return writePartitionTable(session, disk!);
     case "rescan-partitions":
       return scanPartitions(session, disk!);
     case "mkfs": {

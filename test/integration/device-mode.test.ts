@@ -207,6 +207,46 @@ describe("device mode on loop devices", { skip }, () => {
     }
   });
 
+  it("--seed makes the disk and partition GUIDs and the file system UUIDs reproducible", () => {
+    const identities: string[] = [];
+    for (let round = 0; round < 2; round += 1) {
+      const { dir, params, image } = setup(GPT_CONFIG);
+      try {
+        assert.equal(phase(params, "init").status, 0);
+        const created = phase(params, "create", "--seed", "fixed");
+        assert.equal(created.status, 0, created.stderr);
+        assert.equal(phase(params, "umount").status, 0);
+        const table = JSON.parse(run(["sfdisk", "-J", image])) as {
+          partitiontable: { id: string; partitions: { uuid: string; start: number }[] };
+        };
+        const root = table.partitiontable.partitions[1]!;
+        const fsUuid = run([
+          "blkid",
+          "-p",
+          "-O",
+          String(root.start * 512),
+          "-s",
+          "UUID",
+          "-o",
+          "value",
+          image,
+        ]).trim();
+        identities.push(
+          JSON.stringify([
+            table.partitiontable.id,
+            table.partitiontable.partitions.map((p) => p.uuid),
+            fsUuid,
+          ]),
+        );
+      } finally {
+        phase(params, "delete");
+        releaseEverythingUnder(dir);
+      }
+    }
+    assert.equal(identities[0], identities[1]);
+    assert.doesNotMatch(identities[0]!, /null|""/);
+  });
+
   it("a failure at any step rolls back everything create took", () => {
     const { dir, params } = setup(MBR_CONFIG);
     assert.equal(phase(params, "init").status, 0);

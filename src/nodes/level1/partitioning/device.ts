@@ -5,31 +5,31 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DeviceSession } from "../../../device/session.js";
 import { applySectorWrites } from "../../../formats/apply.js";
 import { purposes } from "../../../formats/identifiers.js";
+import { writeGpt } from "../../../formats/gpt.js";
 import { writeMbr } from "../../../formats/mbr.js";
-import type { DiskPlan, StepPlan } from "../../../plan/types.js";
+import type { DiskPlan } from "../../../plan/types.js";
 
 const DEVICE_NODE_DEADLINE_MS = 10_000;
 
-export async function writePartitionTable(
-  session: DeviceSession,
-  disk: DiskPlan,
-  step: StepPlan,
-): Promise<void> {
+export function writePartitionTable(session: DeviceSession, disk: DiskPlan): void {
   const device = session.devices.get(disk.name)!;
-  if (disk.label === "mbr") {
-    // DIB writes MBR and EBRs itself; so do we, byte for byte as DIB's writer (src/formats/mbr.ts).
-    const writes = writeMbr(disk, {
-      diskSignature: session.ids.mbrSignature(purposes.mbrSignature(disk.name)),
-    });
-    const fd = openSync(device, "r+");
-    try {
-      applySectorWrites(fd, writes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } else {
-    await session.run(session.resolve(step.argv), `write the GPT of ${disk.name}`);
+  // Both tables are written by blocksmith itself: MBR/EBRs byte for byte as DIB's writer, GPT byte for
+  // byte as sgdisk (src/formats), with identifiers derived from --seed when one is given.
+  const writes =
+    disk.label === "mbr"
+      ? writeMbr(disk, { diskSignature: session.ids.mbrSignature(purposes.mbrSignature(disk.name)) })
+      : writeGpt(disk, {
+          diskGuid: session.ids.uuid(purposes.gptDisk(disk.name)),
+          partitionGuids: disk.partitions.map((p) =>
+            session.ids.uuid(purposes.gptPartition(disk.name, p.name)),
+          ),
+        });
+  const fd = openSync(device, "r+");
+  try {
+    applySectorWrites(fd, writes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -65,23 +65,18 @@ export function planPartitioning(context: PlanContext, node: PartitioningNode): 
     });
   }
   const diskDevice = devicePlaceholder(disk.name);
-  if (node.label === "mbr") {
-    context.step(
-      node.name,
-      "write-partition-table",
-      [],
-      `write MBR${laidOut.some((p) => p.role === "logical") ? " and EBR chain" : ""} on ${disk.name}`,
-    );
-  } else {
-    const argv = ["sgdisk", diskDevice];
-    for (const p of laidOut) {
-      argv.push("-n", `${p.number}:${p.startSector}:${p.startSector + p.sizeSectors - 1}`);
-      argv.push("-t", `${p.number}:${p.type}`, "-c", `${p.number}:${p.gptName ?? p.name}`);
-      // Bit 2 is the legacy-BIOS-bootable attribute, the GPT counterpart of the MBR boot flag.
-      if (p.flags.includes("boot")) argv.push("-A", `${p.number}:set:2`);
-    }
-    context.step(node.name, "write-partition-table", argv, `write GPT on ${disk.name}`);
-  }
+  // blocksmith writes both table kinds itself (src/formats): MBR/EBRs as DIB's writer does, GPT as
+  // sgdisk does (the legacy-BIOS-bootable attribute, bit 2, for "boot"), so identifiers can come from
+  // --seed. Hence no argv.
+  const logicals = laidOut.some((p) => p.role === "logical");
+  context.step(
+    node.name,
+    "write-partition-table",
+    [],
+    node.label === "mbr"
+      ? `write MBR${logicals ? " and EBR chain" : ""} on ${disk.name}`
+      : `write GPT (protective MBR, both headers and entry arrays) on ${disk.name}`,
+  );
   context.step(
     node.name,
     "rescan-partitions",
