@@ -15,7 +15,7 @@ import { scanPartitions, writePartitionTable } from "../nodes/level1/partitionin
 import { mountFilesystem, unmountFilesystem } from "../nodes/level3/mount/device.js";
 import { formatFstabLine } from "../nodes/level4/fstab/plan.js";
 import { planLayout } from "../plan/planner.js";
-import type { Plan, StepPlan } from "../plan/types.js";
+import { emptyPlan, type Plan, type StepPlan } from "../plan/types.js";
 import type { Resource } from "./journal.js";
 import { replay } from "./journal.js";
 import { DeviceSession, journalPath, type SessionOptions } from "./session.js";
@@ -203,17 +203,7 @@ function readPlanFromState(params: Params): Plan | undefined {
 }
 
 function sessionFromJournal(params: Params, options: SessionOptions): DeviceSession {
-  const plan = readPlanFromState(params) ?? {
-    disks: [],
-    volumeGroups: [],
-    logicalVolumes: [],
-    encrypted: [],
-    raids: [],
-    filesystems: [],
-    mounts: [],
-    fstab: [],
-    steps: [],
-  };
+  const plan = readPlanFromState(params) ?? emptyPlan();
   return new DeviceSession(plan, params, options);
 }
 

@@ -2,7 +2,7 @@
 import type { ConfigModel, ModelNode } from "../config/model.js";
 import { LayoutError, LayoutProblem, type Problem } from "../core/errors.js";
 import type { KeyPath } from "../core/source.js";
-import type { Plan } from "./types.js";
+import { emptyPlan, type Plan } from "./types.js";
 
 export interface PlanOptions {
   /** Default size of local_loop images without their own `size` (DIB params `image-size`, CLI `--size`). */
@@ -25,17 +25,7 @@ export interface BlockDeviceInfo {
 }
 
 export class PlanContext {
-  readonly plan: Plan = {
-    disks: [],
-    volumeGroups: [],
-    logicalVolumes: [],
-    encrypted: [],
-    raids: [],
-    filesystems: [],
-    mounts: [],
-    fstab: [],
-    steps: [],
-  };
+  readonly plan: Plan = emptyPlan();
   private readonly devices = new Map<string, BlockDeviceInfo>();
   readonly problems: Problem[] = [];
 

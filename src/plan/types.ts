@@ -152,3 +152,18 @@ export interface Plan {
   fstab: FstabPlan[];
   steps: StepPlan[];
 }
+
+/** A plan with nothing in it (the start of planning; device mode's view when no state was written). */
+export function emptyPlan(): Plan {
+  return {
+    disks: [],
+    volumeGroups: [],
+    logicalVolumes: [],
+    encrypted: [],
+    raids: [],
+    filesystems: [],
+    mounts: [],
+    fstab: [],
+    steps: [],
+  };
+}
