@@ -60,6 +60,7 @@ interface PlanJson {
     }[];
   }[];
   mounts: { name: string; base: string; mountPoint: string }[];
+  steps: { node: string; action: string; argv: string[] }[];
   fstab: {
     spec: string;
     mountPoint: string;
@@ -428,6 +429,26 @@ describe("differential: blocksmith plan vs the tables DIB writes", { skip: verdi
             "fstab not in mount order",
           );
         }
+      });
+
+      it("mkfs: the same mkfs commands as DIB (device paths and generated UUIDs aside)", () => {
+        if (!bothLayOut(config)) return;
+        const dib = dibLayout(config)!;
+        const ours = parsePlan(seen(config).plan)!;
+        // DIB names devices /dev/mapper/loopNpM or /dev/mapper/VG-LV and makes up UUIDs; blocksmith's plan
+        // has placeholders for both. Everything else (type, options, label, flags) must be the same.
+        const normalise = (argv: string[]): string =>
+          JSON.stringify(
+            argv
+              .slice(0, -1)
+              .map((arg, index, all) =>
+                all[index - 1] === "-U" ? "<uuid>" : arg.replace(/^uuid=.*/, "uuid=<uuid>"),
+              )
+              .concat("<device>"),
+          );
+        const dibMkfs = dib.commands.filter((c) => c.argv[0] === "mkfs").map((c) => normalise(c.argv));
+        const ourMkfs = ours.steps.filter((s) => s.action === "mkfs").map((s) => normalise(s.argv));
+        assert.deepEqual([...ourMkfs].sort(), [...dibMkfs].sort());
       });
     });
   }

@@ -265,6 +265,8 @@ export interface OracleLayout {
   sorted_mount_points: [string, string][];
   fstab: string[];
   fstab_error: string | null;
+  /** Every command DIB ran or would have run, in order (see the oracle). */
+  commands: { module: string; argv: string[] }[];
 }
 
 export interface OracleCheck {
