@@ -32,6 +32,9 @@ export function runInit(params: Params): InitResult {
   const configJson = join(dir, "config.json");
   writeFileSync(configJson, JSON.stringify(graph));
   if (params["image-size"] === undefined && !allSized(model)) return { configJson };
+  // A `device` without `size:` is sized by create (blockdev); there is nothing to plan against yet.
+  if ([...model.nodes.values()].some((node) => node.kind === "device" && node.size === undefined))
+    return { configJson };
   const plan = planLayout(model, planOptions(params));
   const planJson = join(dir, "plan.json");
   writeFileSync(planJson, `${JSON.stringify(plan, null, 2)}\n`);

@@ -146,13 +146,15 @@ function buildProgram(cli: Invocation): Command {
       .option("-v, --verbose", "print every command run, with its exit code and duration")
       .option("--json", "print events as JSON lines on stdout")
       .option("--seed <text>", "derive generated UUIDs and disk ids from this seed (reproducible builds)");
-  const sessionOptions = (options: { verbose?: boolean; json?: boolean; seed?: string }) => {
+  type PhaseOptions = { verbose?: boolean; json?: boolean; seed?: string; force?: boolean };
+  const sessionOptions = (options: PhaseOptions) => {
     cli.jsonErrors = options.json === true;
     // Test hook for fault injection: fail before the step with this index (see test/integration).
     const failAt = cli.io.env.BLOCKSMITH_TEST_FAIL_BEFORE_STEP;
     const pauseAt = cli.io.env.BLOCKSMITH_TEST_PAUSE_BEFORE_STEP;
     return {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.force === true ? { force: true } : {}),
       ...(failAt !== undefined ? { failBeforeStep: Number(failAt) } : {}),
       ...(pauseAt !== undefined ? { pauseBeforeStep: Number(pauseAt) } : {}),
       log: (event: DeviceEvent) => {
@@ -178,11 +180,15 @@ function buildProgram(cli: Invocation): Command {
     ["delete", "DIB phase (error path): release everything, images included, even after a crash", runDelete],
   ];
   for (const [name, description, run] of phases) {
-    deviceOptions(program.command(name).description(description)).action(
-      async (options: { verbose?: boolean; json?: boolean; seed?: string }) => {
-        await run(paramsFrom(program, cli), sessionOptions(options));
-      },
-    );
+    const command = deviceOptions(program.command(name).description(description));
+    if (name === "create")
+      command.option(
+        "--force",
+        "overwrite signatures on `device` targets (as `wipe: true`); a device in use is still refused",
+      );
+    command.action(async (options: PhaseOptions) => {
+      await run(paramsFrom(program, cli), sessionOptions(options));
+    });
   }
   program
     .command("writefstab")

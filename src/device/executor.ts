@@ -10,6 +10,7 @@ import { loadConfigText } from "../config/load.js";
 import { type Params, stateDir } from "../config/params.js";
 import { BlocksmithError, ExitCode, StateError } from "../core/errors.js";
 import { requireTools } from "../core/runner.js";
+import { checkDevice, readDeviceSize } from "../nodes/level0/device/device.js";
 import { attachImage, createImage, detachLoop, removeImage } from "../nodes/level0/local-loop/device.js";
 import { scanPartitions, writePartitionTable } from "../nodes/level1/partitioning/device.js";
 import { mountFilesystem, unmountFilesystem } from "../nodes/level3/mount/device.js";
@@ -18,7 +19,7 @@ import { planLayout } from "../plan/planner.js";
 import { emptyPlan, type Plan, type StepPlan } from "../plan/types.js";
 import type { Resource } from "./journal.js";
 import { replay } from "./journal.js";
-import { DeviceSession, journalPath, type SessionOptions } from "./session.js";
+import { DeviceSession, journalPath, runLogged, type SessionOptions } from "./session.js";
 
 /** Device mode cannot do this (yet) with this config; nothing was touched. */
 export class UnsupportedError extends BlocksmithError {
@@ -33,6 +34,7 @@ export class UnsupportedError extends BlocksmithError {
 const SUPPORTED_ACTIONS = new Set([
   "create-image",
   "attach",
+  "check-device",
   "write-partition-table",
   "rescan-partitions",
   "mkfs",
@@ -41,17 +43,33 @@ const SUPPORTED_ACTIONS = new Set([
   "write-fstab",
 ]);
 
-/** The plan for `create`: from config.json written by `init`, with the params' sizes and directories. */
-export function planForCreate(params: Params): Plan {
+/**
+ * The plan for `create`: from config.json written by `init`, with the params' sizes and directories and
+ * the real size of every `device` (read with blockdev). `wipeDevices` names the devices with `wipe: true`.
+ */
+export async function planForCreate(
+  params: Params,
+  options: SessionOptions,
+): Promise<{ plan: Plan; wipeDevices: ReadonlySet<string> }> {
   const file = join(stateDir(params), "config.json");
   if (!existsSync(file))
     throw new StateError(`${file} does not exist; run \`blocksmith --params … init\` first`);
   const { model } = loadConfigText(readFileSync(file, "utf8"), file);
-  return planLayout(model, {
+  const deviceSizes: Record<string, number> = {};
+  const wipeDevices = new Set<string>();
+  for (const node of model.nodes.values()) {
+    if (node.kind !== "device") continue;
+    const run = (argv: readonly string[], purpose: string) => runLogged(options, argv, purpose);
+    deviceSizes[node.name] = await readDeviceSize(run, node.devicePath!);
+    if (node.wipe) wipeDevices.add(node.name);
+  }
+  const plan = planLayout(model, {
     ...(params["image-size"] !== undefined ? { imageSize: params["image-size"] } : {}),
     ...(params["image-dir"] !== undefined ? { imageDir: params["image-dir"] } : {}),
     mountBase: params["mount-base"] ?? join(params["build-dir"], "mnt"),
+    ...(Object.keys(deviceSizes).length > 0 ? { deviceSizes } : {}),
   });
+  return { plan, wipeDevices };
 }
 
 function checkSupported(plan: Plan): void {
@@ -59,16 +77,17 @@ function checkSupported(plan: Plan): void {
   if (unsupported.length > 0) {
     const kinds = [...new Set(unsupported.map((step) => `${step.action} (${step.node})`))];
     throw new UnsupportedError(
-      `device mode in this version handles local_loop, partitioning, mkfs, mount and fstab; this config also needs: ${kinds.join(", ")}`,
+      `device mode in this version handles local_loop, device, partitioning, mkfs, mount and fstab; this config also needs: ${kinds.join(", ")}`,
     );
   }
 }
 
 export async function runCreate(params: Params, options: SessionOptions): Promise<Plan> {
-  const plan = planForCreate(params);
-  checkSupported(plan);
+  // Root first: reading the size of a `device` (while planning) already needs it.
   if (process.getuid?.() !== 0)
     throw new UnsupportedError("create needs root (loop devices, mkfs on devices, mount); run it with sudo");
+  const { plan, wipeDevices } = await planForCreate(params, options);
+  checkSupported(plan);
   await requireTools([
     "losetup",
     "partx",
@@ -90,7 +109,7 @@ export async function runCreate(params: Params, options: SessionOptions): Promis
         throw new Error(`fault injected before step ${index} (${step.action} ${step.node})`);
       if (options.pauseBeforeStep === index) await pauseForever(options, index);
       options.log({ event: "step", node: step.node, message: step.description });
-      await runStep(session, plan, step);
+      await runStep(session, plan, step, wipeDevices);
     }
   } catch (error) {
     options.log({
@@ -112,13 +131,20 @@ function pauseForever(options: SessionOptions, index: number): Promise<never> {
   });
 }
 
-async function runStep(session: DeviceSession, plan: Plan, step: StepPlan): Promise<void> {
+async function runStep(
+  session: DeviceSession,
+  plan: Plan,
+  step: StepPlan,
+  wipeDevices: ReadonlySet<string>,
+): Promise<void> {
   const disk = plan.disks.find((d) => d.name === step.node || d.partitioning === step.node);
   switch (step.action) {
     case "create-image":
       return createImage(session, disk!);
     case "attach":
       return attachImage(session, disk!);
+    case "check-device":
+      return checkDevice(session, disk!, { wipe: wipeDevices.has(disk!.name) });
     case "write-partition-table":
       return writePartitionTable(session, disk!);
     case "rescan-partitions":
@@ -150,7 +176,11 @@ function writeState(session: DeviceSession): void {
   const { plan } = session;
   const blockdev: Record<string, Record<string, string>> = {};
   for (const disk of plan.disks) {
-    blockdev[disk.name] = { device: session.devices.get(disk.name)!, image: disk.path };
+    // An existing device has no image: it is the product itself.
+    blockdev[disk.name] =
+      disk.kind === "device"
+        ? { device: session.devices.get(disk.name)! }
+        : { device: session.devices.get(disk.name)!, image: disk.path };
     for (const partition of disk.partitions)
       if (partition.role !== "extended")
         blockdev[partition.name] = { device: session.devices.get(partition.name)! };

@@ -22,6 +22,8 @@ export interface SessionOptions {
   /** Makes generated UUIDs deterministic. */
   seed?: string;
   log: (event: DeviceEvent) => void;
+  /** `create --force`: overwrite signatures on `device` targets (never overrides "in use"). */
+  force?: boolean;
   /** Test hook: fail with an error just before running the step with this index (fault injection). */
   failBeforeStep?: number;
   /** Test hook: stop (forever) before the step with this index, so a test can kill the process there. */
@@ -50,20 +52,7 @@ export class DeviceSession {
   }
 
   run(argv: readonly string[], purpose: string, input?: string): Promise<CommandResult> {
-    return runCommand(argv, {
-      purpose,
-      ...(input !== undefined ? { input } : {}),
-      timeoutMs: 10 * 60 * 1000,
-      log: (entry: CommandLogEntry) => {
-        if (entry.phase === "end")
-          this.options.log({
-            event: "command",
-            message: `${formatArgv(entry.argv)} (exit ${entry.exitCode}, ${Math.round(entry.durationMs ?? 0)} ms)`,
-            argv: entry.argv,
-            ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
-          });
-      },
-    });
+    return runLogged(this.options, argv, purpose, input);
   }
 
   /** Replaces `{dev:NAME}`, `{uuid:NAME}` and `{mount-base}` placeholders of a planned argv. */
@@ -88,6 +77,29 @@ export class DeviceSession {
     }
     return uuid;
   }
+}
+
+/** Runs a command with the session's log, also before a session exists (reading device sizes to plan). */
+export function runLogged(
+  options: SessionOptions,
+  argv: readonly string[],
+  purpose: string,
+  input?: string,
+): Promise<CommandResult> {
+  return runCommand(argv, {
+    purpose,
+    ...(input !== undefined ? { input } : {}),
+    timeoutMs: 10 * 60 * 1000,
+    log: (entry: CommandLogEntry) => {
+      if (entry.phase === "end")
+        options.log({
+          event: "command",
+          message: `${formatArgv(entry.argv)} (exit ${entry.exitCode}, ${Math.round(entry.durationMs ?? 0)} ms)`,
+          argv: entry.argv,
+          ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+        });
+    },
+  });
 }
 
 export function journalPath(params: Params): string {

@@ -41,7 +41,7 @@ export async function scanPartitions(session: DeviceSession, disk: DiskPlan): Pr
   // 2.38) leave partitions out; add each missing one by number. The kernel then makes the device node.
   const kernelName = basename(device);
   for (const partition of disk.partitions) {
-    if (existsSync(`/sys/block/${kernelName}/${kernelName}p${partition.number}`)) continue;
+    if (existsSync(`/sys/block/${kernelName}/${partitionName(kernelName, partition.number)}`)) continue;
     const range = `${partition.number}:${partition.number}`;
     await session.run(
       ["partx", "--add", "--nr", range, device],
@@ -51,7 +51,7 @@ export async function scanPartitions(session: DeviceSession, disk: DiskPlan): Pr
   const deadline = Date.now() + DEVICE_NODE_DEADLINE_MS;
   for (const partition of disk.partitions) {
     if (partition.role === "extended") continue;
-    const node = `${device}p${partition.number}`;
+    const node = partitionName(device, partition.number);
     while (!existsSync(node)) {
       if (Date.now() > deadline)
         throw new Error(
@@ -61,4 +61,9 @@ export async function scanPartitions(session: DeviceSession, disk: DiskPlan): Pr
     }
     session.devices.set(partition.name, node);
   }
+}
+
+/** The kernel's partition naming: "p" before the number when the disk's name ends in a digit (loop0p1, nvme0n1p1), none otherwise (sdb1). */
+export function partitionName(device: string, number: number): string {
+  return `${device}${/\d$/.test(device) ? "p" : ""}${number}`;
 }
