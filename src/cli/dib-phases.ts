@@ -70,7 +70,7 @@ function loadInitialisedModel(params: Params): ConfigModel {
   return loadConfigText(readFileSync(file, "utf8"), file).model;
 }
 
-export function runGetval(params: Params, symbol: string): string {
+export function runGetval(params: Params, symbol: string, node?: string): string {
   switch (symbol) {
     case "root-label":
     case "root-fstype": {
@@ -99,9 +99,15 @@ export function runGetval(params: Params, symbol: string): string {
         return Object.entries(blockdev)
           .map(([name, value]) => ` [${name}]=${value.device ?? ""} `)
           .join("");
-      const image0 = blockdev.image0;
-      if (!image0) throw new StateError("state.json has no image0 entry; was `create` run?");
-      return String(symbol === "image-path" ? image0.image : image0.device);
+      // DIB answers for image0 only; blocksmith takes any level-0 node's name (default image0).
+      const name = node ?? "image0";
+      const entry = blockdev[name];
+      if (!entry)
+        throw new StateError(`state.json has no "${name}" entry; known: ${Object.keys(blockdev).join(", ")}`);
+      if (symbol === "image-block-device") return String(entry.device);
+      if (entry.image === undefined)
+        throw new StateError(`"${name}" is an existing block device (${entry.device}), not an image file`);
+      return entry.image;
     }
     default:
       throw new UsageError(`unknown getval symbol "${symbol}"; known: ${GETVAL_SYMBOLS.join(", ")}`);

@@ -133,10 +133,11 @@ function buildProgram(cli: Invocation): Command {
     .command("getval")
     .description(`DIB phase: print a value (${GETVAL_SYMBOLS.join(", ")})`)
     .argument("<symbol>", "what to print")
+    .argument("[image]", "for image-path and image-block-device: which level-0 node (default image0)")
     .option("--json", "print as JSON")
-    .action((symbol: string, options: { json?: boolean }) => {
+    .action((symbol: string, image: string | undefined, options: { json?: boolean }) => {
       cli.jsonErrors = options.json === true;
-      const value = runGetval(paramsFrom(program, cli), symbol);
+      const value = runGetval(paramsFrom(program, cli), symbol, image);
       if (options.json) cli.printJson({ symbol, value });
       else cli.print(value);
     });

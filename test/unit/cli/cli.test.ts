@@ -200,6 +200,10 @@ describe("DIB phases: init and getval", () => {
       runCli(["--params", p, "getval", "image-block-devices"]).stdout,
       " [image0]=/dev/loop7  [root]=/dev/loop7p1 \n",
     );
+    assert.equal(runCli(["--params", p, "getval", "image-block-device", "root"]).stdout, "/dev/loop7p1\n");
+    const notImage = runCli(["--params", p, "getval", "image-path", "root"]);
+    assert.equal(notImage.status, 6);
+    assert.match(notImage.stderr, /not an image file/);
   });
 
   it("a missing params file exits 5", () => {
