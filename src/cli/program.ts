@@ -162,7 +162,10 @@ function buildProgram(cli: Invocation): Command {
         if (options.json) cli.io.stdout(`${JSON.stringify(event)}\n`);
         else if (event.event === "command") {
           if (options.verbose) cli.io.stderr(`    $ ${event.message}\n`);
-        } else cli.io.stderr(`blocksmith: ${event.node ? `${event.node}: ` : ""}${event.message}\n`);
+        } else {
+          const progress = event.step ? `[${event.step.index}/${event.step.total}] ` : "";
+          cli.io.stderr(`blocksmith: ${progress}${event.node ? `${event.node}: ` : ""}${event.message}\n`);
+        }
       },
     };
   };

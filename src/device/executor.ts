@@ -108,7 +108,12 @@ export async function runCreate(params: Params, options: SessionOptions): Promis
       if (options.failBeforeStep === index)
         throw new Error(`fault injected before step ${index} (${step.action} ${step.node})`);
       if (options.pauseBeforeStep === index) await pauseForever(options, index);
-      options.log({ event: "step", node: step.node, message: step.description });
+      options.log({
+        event: "step",
+        node: step.node,
+        message: step.description,
+        step: { index: index + 1, total: plan.steps.length },
+      });
       await runStep(session, plan, step, wipeDevices);
     }
   } catch (error) {

@@ -16,6 +16,8 @@ export interface DeviceEvent {
   message: string;
   argv?: readonly string[];
   durationMs?: number;
+  /** Step events: 1-based position and the number of steps, for progress output. */
+  step?: { index: number; total: number };
 }
 
 export interface SessionOptions {
