@@ -3,7 +3,10 @@
  * backed by files under the test's own directory, and mounts below it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after } from "node:test";
 
 export function run(argv: string[], input?: string): string {
   const [file, ...args] = argv;
@@ -50,4 +53,19 @@ export function releaseEverythingUnder(dir: string): void {
   for (const target of mountsUnder(dir).sort((a, b) => b.length - a.length))
     spawnSync("umount", ["--lazy", target]);
   for (const loop of loopDevicesUnder(dir)) spawnSync("losetup", ["--detach", loop.name]);
+}
+
+/**
+ * The common start of a device suite: the skip verdict and a work directory of its own, which is
+ * released (mounts, loop devices) and removed after the suite, whatever happened in it.
+ */
+export function deviceSuite(prefix: string): { skip: string | false; work: string } {
+  const skip = skipUnlessDevices();
+  const work = skip ? "" : mkdtempSync(join(tmpdir(), prefix));
+  after(() => {
+    if (!work) return;
+    releaseEverythingUnder(work);
+    rmSync(work, { recursive: true, force: true });
+  });
+  return { skip, work };
 }

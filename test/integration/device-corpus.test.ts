@@ -6,10 +6,9 @@
  * configs that mount vfat are left to the VM suite; their vfat is still made and checked with blkid.)
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
 import { planLayout } from "../../src/plan/planner.js";
 import type { Plan } from "../../src/plan/types.js";
@@ -19,7 +18,7 @@ import {
   mountsUnder,
   releaseEverythingUnder,
   run,
-  skipUnlessDevices,
+  deviceSuite,
 } from "../helpers/devices.js";
 import { loadCorpus, type CorpusConfig } from "../differential/support.js";
 
@@ -34,13 +33,7 @@ const HANDLED = new Set([
   "write-fstab",
 ]);
 
-const skip = skipUnlessDevices();
-const work = skip ? "" : mkdtempSync(join(tmpdir(), "blocksmith-corpus-"));
-after(() => {
-  if (!work) return;
-  releaseEverythingUnder(work);
-  rmSync(work, { recursive: true, force: true });
-});
+const { skip, work } = deviceSuite("blocksmith-corpus-");
 
 /** The corpus configs DIB lays out that device mode handles on this kernel, with their plans. */
 function candidates(): { config: CorpusConfig; plan: Plan }[] {

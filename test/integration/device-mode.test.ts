@@ -5,26 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { CLI, runCli } from "../helpers/cli.js";
 import {
   loopDevicesUnder,
   mountsUnder,
   releaseEverythingUnder,
   run,
-  skipUnlessDevices,
+  deviceSuite,
 } from "../helpers/devices.js";
 
-const skip = skipUnlessDevices();
-const work = skip ? "" : mkdtempSync(join(tmpdir(), "blocksmith-device-"));
-after(() => {
-  if (!work) return;
-  releaseEverythingUnder(work);
-  rmSync(work, { recursive: true, force: true });
-});
+const { skip, work } = deviceSuite("blocksmith-device-");
 
 const MBR_CONFIG = `
 - local_loop:

@@ -9,34 +9,25 @@ import { createHash } from "node:crypto";
 import {
   closeSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readFileSync,
   readSync,
-  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import {
   loopDevicesUnder,
   mountsUnder,
   releaseEverythingUnder,
   run,
-  skipUnlessDevices,
+  deviceSuite,
 } from "../helpers/devices.js";
 
-const skip = skipUnlessDevices();
-const work = skip ? "" : mkdtempSync(join(tmpdir(), "blocksmith-existing-device-"));
-after(() => {
-  if (!work) return;
-  releaseEverythingUnder(work);
-  rmSync(work, { recursive: true, force: true });
-});
+const { skip, work } = deviceSuite("blocksmith-existing-device-");
 
 function gptConfig(device: string, wipe = false): string {
   return `
