@@ -1,6 +1,7 @@
 /**
  * Device mode on the differential corpus: every config DIB lays out and device mode handles is created
- * on real loop devices, and what the kernel and the file system tools read back must be the plan. The
+ * on real loop devices, and what the kernel and the file system tools read back must be the plan; every
+ * file system passes its own checker (e2fsck/xfs_repair/fsck.vfat/btrfs check, read-only). The
  * differential suites prove the plan equals DIB's layout, fstab and mkfs commands, so together these
  * show that `create` makes what DIB 3.13 makes. (Mounting vfat needs a kernel this host lacks, so
  * configs that mount vfat are left to the VM suite; their vfat is still made and checked with blkid.)
@@ -54,6 +55,37 @@ function candidates(): { config: CorpusConfig; plan: Plan }[] {
     chosen.push({ config, plan });
   }
   return chosen;
+}
+
+/** Each file system's own checker, read-only, on a read-only loop device over just its bytes. */
+const CHECKERS: Record<string, (device: string) => string[]> = {
+  ext2: (device) => ["e2fsck", "-fn", device],
+  ext3: (device) => ["e2fsck", "-fn", device],
+  ext4: (device) => ["e2fsck", "-fn", device],
+  xfs: (device) => ["xfs_repair", "-n", device],
+  vfat: (device) => ["fsck.vfat", "-n", device],
+  btrfs: (device) => ["btrfs", "check", "--readonly", device],
+};
+
+function checkFilesystem(image: string, offset: number, sizeBytes: number, type: string): void {
+  const checker = CHECKERS[type];
+  if (!checker) return;
+  const loop = run([
+    "losetup",
+    "--show",
+    "--find",
+    "--read-only",
+    "--offset",
+    String(offset),
+    "--sizelimit",
+    String(sizeBytes),
+    image,
+  ]).trim();
+  try {
+    run(checker(loop));
+  } finally {
+    run(["losetup", "--detach", loop]);
+  }
 }
 
 describe("device mode on the differential corpus", { skip }, () => {
@@ -120,6 +152,7 @@ describe("device mode on the differential corpus", { skip }, () => {
             const found = run(["blkid", "-p", "-O", String(offset), "-o", "export", image]);
             const type = fs.type === "fat" ? "vfat" : fs.type;
             assert.match(found, new RegExp(`^TYPE=${type}$`, "m"), `${fs.name} at ${offset}`);
+            checkFilesystem(image, offset, partition ? partition.sizeBytes : disk.sizeBytes, type);
             assert.match(
               found,
               new RegExp(`^LABEL=${fs.label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"),
