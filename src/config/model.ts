@@ -28,6 +28,8 @@ export interface PartitioningNode extends NodeCommon {
   label: "mbr" | "gpt";
   alignBytes: number;
   partitions: string[];
+  /** blocksmith extension (`hybrid-mbr`): GPT partitions mirrored into a hybrid MBR, in MBR slot order. */
+  hybridMbr?: string[];
 }
 
 export interface PartitionNode extends NodeCommon {

@@ -187,7 +187,41 @@ class GraphValidator {
       label: v.label,
       alignBytes: v.align === undefined ? 1024 * 1024 : parseAbsoluteSize(v.align),
       partitions: names,
+      ...(v["hybrid-mbr"] !== undefined ? { hybridMbr: v["hybrid-mbr"] } : {}),
     });
+    // `hybrid-mbr` (blocksmith extension): refuse what `sgdisk -h` would refuse, before anything runs.
+    const hybrid = v["hybrid-mbr"] ?? [];
+    const hybridAt: KeyPath = [...entry.origin, "hybrid-mbr"];
+    if (hybrid.length > 0 && v.label !== "gpt")
+      this.problem(
+        hybridAt,
+        "hybrid-mbr exists only for GPT: an MBR label already is an MBR",
+        "remove `hybrid-mbr`, or use `label: gpt`",
+      );
+    // Four MBR slots, one of which is the 0xEE entry that protects the GPT.
+    if (v.label === "gpt" && hybrid.length > 3)
+      this.problem(
+        [...hybridAt, 3],
+        `a hybrid MBR holds at most 3 partitions besides its 0xEE entry; ${hybrid.length} are listed`,
+        "keep the 3 partitions that firmware or the other system must see",
+      );
+    const hybridSeen = new Set<string>();
+    if (v.label === "gpt")
+      hybrid.forEach((name, index) => {
+        if (!names.includes(name))
+          this.problem(
+            [...hybridAt, index],
+            `"${name}" is not a partition of this partitioning`,
+            didYouMean(name, names) ?? `its partitions: ${names.join(", ")}`,
+          );
+        else if (hybridSeen.has(name))
+          this.problem(
+            [...hybridAt, index],
+            `"${name}" is listed twice in hybrid-mbr`,
+            "list each partition once",
+          );
+        hybridSeen.add(name);
+      });
     const alignBytes = v.align === undefined ? 1024 * 1024 : parseAbsoluteSize(v.align);
     if (alignBytes <= 0 || alignBytes % 512 !== 0)
       this.problem(

@@ -2,10 +2,11 @@
  * GUID partition tables (UEFI spec §5.3) as sgdisk writes them: protective MBR, primary header at
  * LBA 1, a 128-entry array at LBA 2, and the backup array and header at the end of the disk.
  */
+import { GPT_TYPE_CODES } from "../nodes/level1/partitioning/gpt-types.js";
 import type { DiskPlan, PartitionPlan } from "../plan/types.js";
 import { crc32 } from "./crc32.js";
 import { parseUuid } from "./identifiers.js";
-import { writeProtectiveMbr } from "./mbr.js";
+import { writeHybridMbrSector, writeProtectiveMbr } from "./mbr.js";
 import type { SectorWrite } from "./sector-write.js";
 
 export const GPT_ENTRY_COUNT = 128;
@@ -134,8 +135,8 @@ function header(
 }
 
 /**
- * Protective MBR, primary header and entries, backup entries and header: five writes, everything
- * else on the disk untouched. Entry `number − 1` holds partition `number`; the "boot" flag sets the
+ * Protective MBR (hybrid when `disk.hybridMbr` is set), primary header and entries, backup entries and
+ * header: five writes, everything else on the disk untouched. Entry `number − 1` holds partition `number`; the "boot" flag sets the
  * legacy-BIOS-bootable attribute.
  */
 export function writeGpt(disk: DiskPlan, options: GptOptions): SectorWrite[] {
@@ -184,7 +185,9 @@ export function writeGpt(disk: DiskPlan, options: GptOptions): SectorWrite[] {
   const diskGuid = encodeGuid(options.diskGuid);
   const sectorSize = geometry.sectorSize;
   return [
-    writeProtectiveMbr(geometry.totalSectors, sectorSize),
+    disk.hybridMbr !== undefined && disk.hybridMbr.length > 0
+      ? writeHybridMbr(disk)
+      : writeProtectiveMbr(geometry.totalSectors, sectorSize),
     { offsetBytes: sectorSize, data: header(geometry, "primary", diskGuid, entryArrayCrc) },
     { offsetBytes: geometry.primaryEntriesLba * sectorSize, data: entries },
     { offsetBytes: geometry.backupEntriesLba * sectorSize, data: Buffer.from(entries) },
@@ -193,4 +196,36 @@ export function writeGpt(disk: DiskPlan, options: GptOptions): SectorWrite[] {
       data: header(geometry, "backup", diskGuid, entryArrayCrc),
     },
   ];
+}
+
+/**
+ * The MBR type sgdisk gives a mirrored partition: the high byte of its four-digit code for the type
+ * GUID (EF00 and EF02 → 0xEF, 8300 → 0x83, 0700 → 0x07, 0C01 → 0x0C), 0xFF for a GUID it has no code
+ * for. Every code in GPT_TYPE_CODES was checked against `sgdisk -h`.
+ */
+export function hybridMbrType(typeGuid: string): number {
+  const entry = GPT_TYPE_CODES.find((code) => code.guid === typeGuid.toUpperCase());
+  return entry === undefined ? 0xff : Number.parseInt(entry.code.slice(0, 2), 16);
+}
+
+/**
+ * Sector 0 of a GPT disk with `hybrid-mbr`: sgdisk's `-h` layout for the partitions numbered in
+ * `disk.hybridMbr` (0xEE first, then those in order), the "boot" flag marking an entry active.
+ */
+export function writeHybridMbr(disk: DiskPlan): SectorWrite {
+  const numbers = disk.hybridMbr ?? [];
+  const entries = numbers.map((number) => {
+    const partition = disk.partitions.find((p) => p.number === number);
+    if (!partition)
+      throw new RangeError(`disk ${disk.name}: hybrid MBR names partition ${number}, which is not planned`);
+    return {
+      startLba: partition.startSector,
+      lengthLba: partition.sizeSectors,
+      type: hybridMbrType(partition.type),
+      bootable: partition.flags.includes("boot"),
+    };
+  });
+  if (new Set(numbers).size !== numbers.length)
+    throw new RangeError(`disk ${disk.name}: hybrid MBR lists a partition twice (${numbers.join(", ")})`);
+  return writeHybridMbrSector(disk.sizeBytes / disk.sectorSize, disk.sectorSize, entries);
 }

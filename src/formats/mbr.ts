@@ -215,3 +215,52 @@ export function writeProtectiveMbr(totalSectors: number, sectorSize: number): Se
   });
   return { offsetBytes: 0, data: sector };
 }
+
+/** One GPT partition mirrored into a hybrid MBR. */
+export interface HybridMbrEntry {
+  startLba: number;
+  lengthLba: number;
+  type: number;
+  bootable: boolean;
+}
+
+/**
+ * A hybrid MBR as `sgdisk -h N[:M…]` writes it (gdisk `GPTDataCL::BuildMBR`): the 0xEE entry in slot 1,
+ * from LBA 1 up to the sector before the lowest mirrored partition (gdisk's `FindLastInFree(1)`), then
+ * the mirrored partitions in slots 2–4 in the order given, CHS from the same geometry as the protective
+ * MBR. sgdisk always writes them inactive; `bootable` sets 0x80, which is what interactive gdisk writes
+ * when its "Set the bootable flag?" is answered yes.
+ */
+export function writeHybridMbrSector(
+  totalSectors: number,
+  sectorSize: number,
+  entries: HybridMbrEntry[],
+): SectorWrite {
+  if (entries.length < 1 || entries.length > 3) {
+    throw new RangeError(`a hybrid MBR mirrors 1 to 3 partitions, not ${entries.length}`);
+  }
+  const sector = writeProtectiveMbr(totalSectors, sectorSize).data;
+  const diskEnd = Math.min(totalSectors, UINT32_MAX);
+  const protectedEnd = Math.min(diskEnd, ...entries.map((entry) => entry.startLba)) - 1;
+  putEntry(sector, 0, {
+    bootable: false,
+    type: PROTECTIVE_TYPE,
+    startLba: 1,
+    lengthLba: protectedEnd,
+    chsStart: sgdiskChs(1),
+    chsEnd: sgdiskChs(protectedEnd),
+  });
+  entries.forEach((entry, index) => {
+    if (entry.startLba < 2 || entry.lengthLba < 1 || entry.startLba + entry.lengthLba - 1 > UINT32_MAX) {
+      throw new RangeError(
+        `sectors ${entry.startLba}+${entry.lengthLba} cannot be mirrored into an MBR entry (sgdisk: "too big")`,
+      );
+    }
+    putEntry(sector, index + 1, {
+      ...entry,
+      chsStart: sgdiskChs(entry.startLba),
+      chsEnd: sgdiskChs(entry.startLba + entry.lengthLba - 1),
+    });
+  });
+  return { offsetBytes: 0, data: sector };
+}

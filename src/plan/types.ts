@@ -43,6 +43,8 @@ export interface DiskPlan {
   firstUsableSector?: number;
   lastUsableSector?: number;
   partitions: PartitionPlan[];
+  /** GPT with `hybrid-mbr`: the partition numbers mirrored into the MBR, in slot order after the 0xEE entry. */
+  hybridMbr?: number[];
 }
 
 export interface PhysicalVolumePlan {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { configProblems, load, oneProblem } from "../../helpers/config.js";
+import { configProblems, load, oneProblem, planOf } from "../../helpers/config.js";
 
 const disk = `
 - local_loop:
@@ -213,6 +213,56 @@ describe("validation: file systems and mounts", () => {
 `),
       /at most 36 UTF-16/,
     );
+  });
+
+  it("accepts hybrid-mbr on GPT and plans the partition numbers in the order listed", () => {
+    const text = `${disk}
+- partitioning:
+    base: image0
+    label: gpt
+    hybrid-mbr: [root, esp]
+    partitions:
+      - {name: bios, size: 1MiB, type: EF02}
+      - {name: esp, size: 64MiB, type: EF00}
+      - {name: root, size: 1G, flags: [boot]}
+`;
+    const node = load(text).model.nodes.get("partitioning:partitioning_image0");
+    assert.deepEqual(node?.kind === "partitioning" ? node.hybridMbr : undefined, ["root", "esp"]);
+    assert.deepEqual(planOf(text).disks[0]?.hybridMbr, [3, 2]);
+  });
+
+  it("refuses hybrid-mbr on MBR labels, with unknown or repeated names, and past 3 names", () => {
+    const onMbr = oneProblem(
+      configProblems(`${disk}
+- partitioning:
+    base: image0
+    label: mbr
+    hybrid-mbr: [root]
+    partitions:
+      - {name: root, size: 1G}
+`),
+      /hybrid-mbr exists only for GPT/,
+    );
+    assert.deepEqual(onMbr.at?.path, [1, "partitioning", "hybrid-mbr"]);
+    assert.equal(onMbr.at?.line, 8);
+
+    const problems = configProblems(`${disk}
+- partitioning:
+    base: image0
+    label: gpt
+    hybrid-mbr: [esp, roots, esp, data]
+    partitions:
+      - {name: esp, size: 64MiB, type: EF00}
+      - {name: root, size: 1G}
+      - {name: data, size: 1G}
+`);
+    const unknown = oneProblem(problems, /"roots" is not a partition of this partitioning/);
+    assert.equal(unknown.hint, 'did you mean "root"?');
+    assert.deepEqual(unknown.at?.path, [1, "partitioning", "hybrid-mbr", 1]);
+    const twice = oneProblem(problems, /"esp" is listed twice/);
+    assert.deepEqual(twice.at?.path, [1, "partitioning", "hybrid-mbr", 2]);
+    const tooMany = oneProblem(problems, /at most 3 partitions/);
+    assert.deepEqual(tooMany.at?.path, [1, "partitioning", "hybrid-mbr", 3]);
   });
 
   it("computes a creation order with parents first and mounts in mount order", () => {

@@ -1,7 +1,7 @@
 /** Planning a partition table: exact sectors for every partition, via the DIB-compatible layouts. */
 import type { PartitioningNode } from "../../../config/model.js";
 import { devicePlaceholder, type PlanContext, withLayout } from "../../../plan/context.js";
-import type { PartitionPlan } from "../../../plan/types.js";
+import type { DiskPlan, PartitionPlan } from "../../../plan/types.js";
 import { layoutGpt } from "./gpt-layout.js";
 import { layoutMbr } from "./mbr-layout.js";
 
@@ -56,6 +56,7 @@ export function planPartitioning(context: PlanContext, node: PartitioningNode): 
   disk.partitioning = node.name;
   disk.alignBytes = node.alignBytes;
   disk.partitions = laidOut;
+  if (node.label === "gpt" && node.hybridMbr !== undefined) planHybridMbr(context, node, laidOut, disk);
   for (const partition of laidOut) {
     if (partition.role === "extended") continue;
     context.setDevice(partition.name, {
@@ -75,7 +76,7 @@ export function planPartitioning(context: PlanContext, node: PartitioningNode): 
     [],
     node.label === "mbr"
       ? `write MBR${logicals ? " and EBR chain" : ""} on ${disk.name}`
-      : `write GPT (protective MBR, both headers and entry arrays) on ${disk.name}`,
+      : `write GPT (${disk.hybridMbr ? "hybrid" : "protective"} MBR, both headers and entry arrays) on ${disk.name}`,
   );
   context.step(
     node.name,
@@ -83,4 +84,31 @@ export function planPartitioning(context: PlanContext, node: PartitioningNode): 
     ["partx", "--update", diskDevice],
     `make the kernel see the partitions of ${disk.name}`,
   );
+}
+
+// An MBR entry counts sectors in 32 bits; sgdisk -h refuses ("too big") a partition past that.
+const MBR_SECTOR_LIMIT = 2 ** 32;
+
+/** `hybrid-mbr`: names → partition numbers, in the order listed (sgdisk -h keeps that order too). */
+function planHybridMbr(
+  context: PlanContext,
+  node: PartitioningNode,
+  laidOut: PartitionPlan[],
+  disk: DiskPlan,
+): void {
+  const numbers: number[] = [];
+  node.hybridMbr?.forEach((name, index) => {
+    const partition = laidOut.find((p) => p.name === name);
+    if (!partition) return; // validation already reported the unknown name
+    if (partition.startSector + partition.sizeSectors > MBR_SECTOR_LIMIT) {
+      context.problem(
+        [...node.origin, "hybrid-mbr", index],
+        `partition ${name} ends past sector ${MBR_SECTOR_LIMIT}, which an MBR entry cannot address`,
+        "leave it out of hybrid-mbr, or place it lower on the disk",
+      );
+      return;
+    }
+    numbers.push(partition.number);
+  });
+  disk.hybridMbr = numbers;
 }

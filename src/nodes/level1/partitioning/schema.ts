@@ -23,5 +23,13 @@ export const partitioningSchema = z.strictObject({
   label: z.enum(["mbr", "gpt"]).describe("Partition table type."),
   align: sizeSpec(false).optional().describe("Partition alignment; default 1MiB."),
   partitions: z.array(partitionSchema).min(1),
+  "hybrid-mbr": z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      "blocksmith extension, GPT only: 1 to 3 partition names to mirror into a hybrid MBR, as `sgdisk -h` does " +
+        "(0xEE protective entry first, then these in order; `boot` marks an entry active).",
+    ),
 });
 export type PartitioningConfig = z.infer<typeof partitioningSchema>;
