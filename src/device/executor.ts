@@ -157,7 +157,16 @@ async function runStep(
     case "mkfs": {
       const fs = plan.filesystems.find((f) => f.name === step.node)!;
       session.devices.set(fs.name, session.devices.get(fs.base)!);
-      await session.run(session.resolve(step.argv), step.description);
+      const argv = session.resolve(step.argv);
+      // FAT has a 32-bit volume id instead of a UUID and DIB passes none; with --seed we pass one so the
+      // image is reproducible (the planned argv stays DIB's).
+      if (
+        (fs.type === "vfat" || fs.type === "fat") &&
+        fs.uuid === undefined &&
+        session.options.seed !== undefined
+      )
+        argv.splice(-1, 0, "-i", session.uuid(fs.name).slice(0, 8));
+      await session.run(argv, step.description);
       return;
     }
     case "mkdir":

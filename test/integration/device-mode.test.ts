@@ -53,6 +53,20 @@ const GPT_CONFIG = `
         mkfs: {name: mkfs_root, type: ext4, mount: {mount_point: /, fstab: {}}}
 `;
 
+const SEED_CONFIG = `
+- local_loop:
+    name: image0
+    size: 600MiB
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - {name: ESP, type: "EF00", size: 64MiB, mkfs: {type: vfat, label: efi}}
+      - name: root
+        size: 100%
+        mkfs: {name: mkfs_root, type: ext4, mount: {mount_point: /}}
+`;
+
 let counter = 0;
 /** A fresh build directory with config and params, as disk-image-create lays them out. */
 function setup(config: string, imageSize = "1GiB"): { dir: string; params: string; image: string } {
@@ -200,10 +214,10 @@ describe("device mode on loop devices", { skip }, () => {
     }
   });
 
-  it("--seed makes the disk and partition GUIDs and the file system UUIDs reproducible", () => {
+  it("--seed makes the disk and partition GUIDs, file system UUIDs and the FAT volume id reproducible", () => {
     const identities: string[] = [];
     for (let round = 0; round < 2; round += 1) {
-      const { dir, params, image } = setup(GPT_CONFIG);
+      const { dir, params, image } = setup(SEED_CONFIG);
       try {
         assert.equal(phase(params, "init").status, 0);
         const created = phase(params, "create", "--seed", "fixed");
@@ -212,23 +226,24 @@ describe("device mode on loop devices", { skip }, () => {
         const table = JSON.parse(run(["sfdisk", "-J", image])) as {
           partitiontable: { id: string; partitions: { uuid: string; start: number }[] };
         };
-        const root = table.partitiontable.partitions[1]!;
-        const fsUuid = run([
-          "blkid",
-          "-p",
-          "-O",
-          String(root.start * 512),
-          "-s",
-          "UUID",
-          "-o",
-          "value",
-          image,
-        ]).trim();
+        const uuidAt = (index: number) =>
+          run([
+            "blkid",
+            "-p",
+            "-O",
+            String(table.partitiontable.partitions[index]!.start * 512),
+            "-s",
+            "UUID",
+            "-o",
+            "value",
+            image,
+          ]).trim();
         identities.push(
           JSON.stringify([
             table.partitiontable.id,
             table.partitiontable.partitions.map((p) => p.uuid),
-            fsUuid,
+            uuidAt(0),
+            uuidAt(1),
           ]),
         );
       } finally {
