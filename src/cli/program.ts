@@ -23,6 +23,30 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** stderr is a terminal: show a live elapsed-time line while a long command runs. */
+  stderrIsTty?: boolean;
+}
+
+/** On a terminal, a line that counts the seconds of a command running longer than a second. */
+export class CommandTicker {
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly io: CliIo) {}
+
+  start(purpose: string): void {
+    this.stop();
+    if (!this.io.stderrIsTty) return;
+    const started = Date.now();
+    this.timer = setInterval(() => {
+      this.io.stderr(`\r\x1b[K    … ${purpose} (${Math.round((Date.now() - started) / 1000)} s)`);
+    }, 1000);
+  }
+
+  stop(): void {
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.io.stderr("\r\x1b[K");
+  }
 }
 
 /** State of one invocation: where output goes and whether errors are wanted as JSON. */
@@ -147,6 +171,7 @@ function buildProgram(cli: Invocation): Command {
       .option("-v, --verbose", "print every command run, with its exit code and duration")
       .option("--json", "print events as JSON lines on stdout")
       .option("--seed <text>", "derive generated UUIDs and disk ids from this seed (reproducible builds)");
+  const ticker = new CommandTicker(cli.io);
   type PhaseOptions = { verbose?: boolean; json?: boolean; seed?: string; force?: boolean };
   const sessionOptions = (options: PhaseOptions) => {
     cli.jsonErrors = options.json === true;
@@ -159,8 +184,11 @@ function buildProgram(cli: Invocation): Command {
       ...(failAt !== undefined ? { failBeforeStep: Number(failAt) } : {}),
       ...(pauseAt !== undefined ? { pauseBeforeStep: Number(pauseAt) } : {}),
       log: (event: DeviceEvent) => {
-        if (options.json) cli.io.stdout(`${JSON.stringify(event)}\n`);
+        if (options.json) {
+          if (event.event !== "command-start") cli.io.stdout(`${JSON.stringify(event)}\n`);
+        } else if (event.event === "command-start") ticker.start(event.message);
         else if (event.event === "command") {
+          ticker.stop();
           if (options.verbose) cli.io.stderr(`    $ ${event.message}\n`);
         } else {
           const progress = event.step ? `[${event.step.index}/${event.step.total}] ` : "";

@@ -11,7 +11,8 @@ import type { Plan } from "../plan/types.js";
 import { Journal } from "./journal.js";
 
 export interface DeviceEvent {
-  event: "step" | "command" | "release" | "warning";
+  /** "command-start" precedes every "command" (its end), so a TTY can show progress of long commands. */
+  event: "step" | "command-start" | "command" | "release" | "warning";
   node?: string;
   message: string;
   argv?: readonly string[];
@@ -93,7 +94,9 @@ export function runLogged(
     ...(input !== undefined ? { input } : {}),
     timeoutMs: 10 * 60 * 1000,
     log: (entry: CommandLogEntry) => {
-      if (entry.phase === "end")
+      if (entry.phase === "start")
+        options.log({ event: "command-start", message: purpose, argv: entry.argv });
+      else
         options.log({
           event: "command",
           message: `${formatArgv(entry.argv)} (exit ${entry.exitCode}, ${Math.round(entry.durationMs ?? 0)} ms)`,
