@@ -13,6 +13,8 @@
  * Differences on purpose are listed in deliberate-differences.ts and asserted to really occur.
  */
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   deliberateDifferences,
@@ -33,6 +35,7 @@ import {
   mapLimit,
   nestingViolation,
   prerequisiteVerdict,
+  REPO_ROOT,
   type CorpusConfig,
   type OracleAnswer,
   type OracleLayout,
@@ -60,6 +63,7 @@ interface PlanJson {
     }[];
   }[];
   mounts: { name: string; base: string; mountPoint: string }[];
+  filesystems: { name: string; label: string; type: string }[];
   steps: { node: string; action: string; argv: string[] }[];
   fstab: {
     spec: string;
@@ -72,6 +76,13 @@ interface PlanJson {
 }
 
 const corpus = loadCorpus();
+let getvalDir: { dir: string; remove: () => void } | undefined;
+/** A work directory for the getval comparisons' build dirs, made on first use and removed after. */
+function getvalWork(): string {
+  getvalDir ??= makeWorkDir("blocksmith-diff-getval-");
+  return getvalDir.dir;
+}
+after(() => getvalDir?.remove());
 const verdict = prerequisiteVerdict();
 const HANDLED: readonly DifferenceAspect[] = [
   "plan-outcome",
@@ -428,6 +439,36 @@ describe("differential: blocksmith plan vs the tables DIB writes", { skip: verdi
             [...ourLines].sort((a, b) => position(a) - position(b)),
             "fstab not in mount order",
           );
+        }
+      });
+
+      it("getval: root-label, root-fstype and mount-points as DIB prints them after init", async () => {
+        if (!bothLayOut(config)) return;
+        const dib = dibLayout(config)!;
+        const build = join(getvalWork(), config.path.replace(/[^\w.-]+/g, "_"));
+        mkdirSync(build, { recursive: true });
+        const params = join(build, "params.yaml");
+        // The params the oracle gives DIB: no root-fs keys, so neither side merges anything into mkfs_root.
+        writeFileSync(
+          params,
+          `config: ${join(REPO_ROOT, config.path)}\nimage-size: ${config.imageSizeBytes}\nmount-base: /mnt\nbuild-dir: ${build}\n`,
+        );
+        assert.equal((await blocksmith(["--params", params, "init"])).status, 0);
+        for (const symbol of ["root-label", "root-fstype", "mount-points"] as const) {
+          const ours = await blocksmith(["--params", params, "getval", symbol]);
+          const theirs = dib.getval[symbol];
+          if (theirs !== null) {
+            assert.equal(ours.stdout, theirs, symbol);
+            continue;
+          }
+          // Deliberate difference: DIB's getval reads config.json, where a root mkfs without `label` has
+          // none (KeyError), although DIB's mkfs then labels it with its node name. blocksmith answers
+          // that effective label. Without a "/" mount both refuse.
+          const plan = parsePlan(seen(config).plan)!;
+          const rootMount = plan.mounts.find((m) => m.mountPoint === "/");
+          const rootFs = plan.filesystems.find((f) => f.name === rootMount?.base);
+          if (symbol === "root-label" && rootFs) assert.equal(ours.stdout, `${rootFs.label}\n`, symbol);
+          else assert.notEqual(ours.status, 0, `${symbol}: DIB fails, blocksmith must refuse too`);
         }
       });
 

@@ -267,6 +267,8 @@ export interface OracleLayout {
   fstab_error: string | null;
   /** Every command DIB ran or would have run, in order (see the oracle). */
   commands: { module: string; argv: string[] }[];
+  /** What `getval` prints after init (null where DIB's cmd_getval fails). */
+  getval: Record<"root-label" | "root-fstype" | "mount-points", string | null>;
 }
 
 export interface OracleCheck {

@@ -40,6 +40,8 @@ import argparse
 import concurrent.futures
 import json
 import logging
+import contextlib
+import io
 import os
 import re
 import subprocess
@@ -336,6 +338,18 @@ def cmd_layout(args):
     except Exception as e:
         fstab_error = "%s: %s" % (_exception_name(e), _describe(e))
 
+    # getval answers from config.json, as disk-image-create asks for them after
+    # init (cmd_getval prints; it asserts when there is no "/" mount: None).
+    getval = {}
+    for symbol in ("root-label", "root-fstype", "mount-points"):
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured):
+                bd.cmd_getval(symbol)
+            getval[symbol] = captured.getvalue()
+        except Exception:
+            getval[symbol] = None
+
     disks = {}
     for node in call_order:
         if isinstance(node, LocalLoopNode):
@@ -353,6 +367,7 @@ def cmd_layout(args):
         "fstab": fstab,
         "fstab_error": fstab_error,
         "commands": fake.commands,
+        "getval": getval,
     }
     problems = []
 
