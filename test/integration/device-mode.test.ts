@@ -67,6 +67,22 @@ const SEED_CONFIG = `
         mkfs: {name: mkfs_root, type: ext4, mount: {mount_point: /}}
 `;
 
+const OTHER_FS_CONFIG = `
+- local_loop:
+    name: image0
+    size: 1GiB
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - {name: swap, type: "8200", size: 64MiB, mkfs: {name: mkfs_swap, type: swap}}
+      - {name: p2, size: 64MiB, mkfs: {type: ext2, label: old2}}
+      - {name: p3, size: 64MiB, mkfs: {type: ext3, label: old3}}
+      - name: p4
+        size: 100%
+        mkfs: {name: mkfs_root, type: btrfs, label: data, mount: {mount_point: /, fstab: {}}}
+`;
+
 let counter = 0;
 /** A fresh build directory with config and params, as disk-image-create lays them out. */
 function setup(config: string, imageSize = "1GiB"): { dir: string; params: string; image: string } {
@@ -253,6 +269,51 @@ describe("device mode on loop devices", { skip }, () => {
     }
     assert.equal(identities[0], identities[1]);
     assert.doesNotMatch(identities[0]!, /null|""/);
+  });
+
+  it("btrfs, swap, ext2 and ext3 are made with their labels and UUIDs, btrfs mounted", () => {
+    const { dir, params, image } = setup(OTHER_FS_CONFIG);
+    try {
+      assert.equal(phase(params, "init").status, 0);
+      const created = phase(params, "create", "--seed", "fs-types");
+      assert.equal(created.status, 0, created.stderr);
+      assert.deepEqual(mountsUnder(join(dir, "mnt")), [join(dir, "mnt")]);
+      const state = JSON.parse(readFileSync(join(dir, "states/block-device/state.json"), "utf8")) as {
+        filesys: Record<string, { uuid: string; label: string; fstype: string }>;
+      };
+      assert.equal(phase(params, "umount").status, 0);
+      const table = JSON.parse(run(["sfdisk", "-J", image])) as {
+        partitiontable: { partitions: { start: number }[] };
+      };
+      const expected: [number, string, string][] = [
+        [0, "swap", "mkfs_swap"],
+        [1, "ext2", "old2"],
+        [2, "ext3", "old3"],
+        [3, "btrfs", "data"],
+      ];
+      for (const [index, type, name] of expected) {
+        const found = run([
+          "blkid",
+          "-p",
+          "-O",
+          String(table.partitiontable.partitions[index]!.start * 512),
+          "-o",
+          "export",
+          image,
+        ]);
+        const fs = Object.values(state.filesys).find((f) => f.fstype === type)!;
+        assert.match(found, new RegExp(`^TYPE=${type}$`, "m"), name);
+        assert.match(found, new RegExp(`^LABEL=${fs.label}$`, "m"), name);
+        assert.match(
+          found,
+          new RegExp(`^UUID=${fs.uuid}$`, "m"),
+          `${name}: the UUID in state.json is the one on disk`,
+        );
+      }
+    } finally {
+      phase(params, "delete");
+      releaseEverythingUnder(dir);
+    }
   });
 
   it("a failure at any step rolls back everything create took", () => {
