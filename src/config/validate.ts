@@ -13,7 +13,7 @@ import type { DeviceConfig } from "../nodes/level0/device/schema.js";
 import type { LocalLoopConfig } from "../nodes/level0/local-loop/schema.js";
 import type { LuksConfig } from "../nodes/level1/luks/schema.js";
 import type { LvmConfig } from "../nodes/level1/lvm/schema.js";
-import { resolveGptType } from "../nodes/level1/partitioning/gpt-types.js";
+import { resolveGptType } from "../formats/gpt-types.js";
 import type { PartitioningConfig } from "../nodes/level1/partitioning/schema.js";
 import { MD_MIN_MEMBERS } from "../nodes/level1/raid/raid-layout.js";
 import type { RaidConfig } from "../nodes/level1/raid/schema.js";

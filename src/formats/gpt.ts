@@ -2,7 +2,7 @@
  * GUID partition tables (UEFI spec §5.3) as sgdisk writes them: protective MBR, primary header at
  * LBA 1, a 128-entry array at LBA 2, and the backup array and header at the end of the disk.
  */
-import { GPT_TYPE_CODES } from "../nodes/level1/partitioning/gpt-types.js";
+import { GPT_TYPE_CODES } from "./gpt-types.js";
 import type { DiskPlan, PartitionPlan } from "../plan/types.js";
 import { crc32 } from "./crc32.js";
 import { parseUuid } from "./identifiers.js";

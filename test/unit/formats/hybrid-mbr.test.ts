@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gptGeometry, hybridMbrType, writeGpt, writeHybridMbr } from "../../../src/formats/gpt.js";
 import { deriveUuid, purposes } from "../../../src/formats/identifiers.js";
-import { GPT_TYPE_CODES } from "../../../src/nodes/level1/partitioning/gpt-types.js";
+import { GPT_TYPE_CODES } from "../../../src/formats/gpt-types.js";
 import type { DiskPlan, PartitionPlan } from "../../../src/plan/types.js";
 import { nonZeroSectors, run, sectorsOfWrites, skipUnless, sparseFile, tempDir } from "./table-tools.js";
 

@@ -7,7 +7,7 @@ import { LayoutProblem } from "../../../core/errors.js";
 import { alignmentSectors } from "./alignment.js";
 import { checkSizeSyntax, formatBytes, parseRelativeSize, SIZE_HINT } from "../../../core/size.js";
 import type { PartitionPlan } from "../../../plan/types.js";
-import { DEFAULT_GPT_TYPE_CODE, resolveGptType } from "./gpt-types.js";
+import { DEFAULT_GPT_TYPE_CODE, resolveGptType } from "../../../formats/gpt-types.js";
 
 export interface GptPartitionRequest {
   name: string;

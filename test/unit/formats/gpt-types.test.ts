@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, test } from "node:test";
-import {
-  closestGptTypeCode,
-  GPT_TYPE_CODES,
-  resolveGptType,
-} from "../../../../../src/nodes/level1/partitioning/gpt-types.js";
-import { missingTools, readTable, ScratchDir } from "./dib-oracle.js";
+import { closestGptTypeCode, GPT_TYPE_CODES, resolveGptType } from "../../../src/formats/gpt-types.js";
+import { missingTools, readTable, ScratchDir } from "../nodes/level1/partitioning/dib-oracle.js";
 
 const ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
 const LINUX_FS = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
