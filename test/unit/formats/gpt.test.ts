@@ -11,14 +11,20 @@ import {
   encodeGptName,
   encodeGuid,
   GPT_ENTRY_ARRAY_BYTES,
-  gptGeometry,
   writeGpt,
 } from "../../../src/formats/gpt.js";
-import { deriveUuid, purposes } from "../../../src/formats/identifiers.js";
 import type { SectorWrite } from "../../../src/formats/sector-write.js";
 import { planLayout } from "../../../src/plan/planner.js";
-import type { DiskPlan, PartitionPlan } from "../../../src/plan/types.js";
-import { nonZeroSectors, run, skipUnless, sparseFile, tempDir } from "./table-tools.js";
+import type { DiskPlan } from "../../../src/plan/types.js";
+import {
+  handGptDisk,
+  nonZeroSectors,
+  run,
+  seededGuids,
+  skipUnless,
+  sparseFile,
+  tempDir,
+} from "./table-tools.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const SEED = "gpt-test";
@@ -32,53 +38,6 @@ function plannedDisk(config: string): DiskPlan {
   const disk = planLayout(loadConfig(file).model, { imageSize }).disks.find((d) => d.label === "gpt");
   assert.ok(disk, `${config} plans no GPT disk`);
   return disk;
-}
-
-/** A GPT disk built by hand: partitions back to back from 1 MiB, each `[name, sizeSectors, type, boot]`. */
-function handDisk(
-  sectorSize: number,
-  totalSectors: number,
-  parts: [string, number, string, boolean][],
-): DiskPlan {
-  const geometry = gptGeometry(totalSectors, sectorSize);
-  let next = 2 ** 20 / sectorSize;
-  const partitions: PartitionPlan[] = parts.map(([name, sizeSectors, type, boot], index) => {
-    const startSector = next;
-    next += sizeSectors;
-    return {
-      name,
-      number: index + 1,
-      role: "gpt",
-      startSector,
-      sizeSectors,
-      startBytes: startSector * sectorSize,
-      sizeBytes: sizeSectors * sectorSize,
-      type,
-      typeCode: "",
-      flags: boot ? ["boot"] : [],
-      gptName: name,
-    };
-  });
-  return {
-    name: "image0",
-    kind: "local_loop",
-    path: "image0.raw",
-    sizeBytes: totalSectors * sectorSize,
-    sectorSize,
-    label: "gpt",
-    partitioning: "p",
-    alignBytes: 2 ** 20,
-    firstUsableSector: geometry.firstUsableLba,
-    lastUsableSector: geometry.lastUsableLba,
-    partitions,
-  };
-}
-
-function guidsOf(disk: DiskPlan): { diskGuid: string; partitionGuids: string[] } {
-  return {
-    diskGuid: deriveUuid(SEED, purposes.gptDisk(disk.name)),
-    partitionGuids: disk.partitions.map((p) => deriveUuid(SEED, purposes.gptPartition(disk.name, p.name))),
-  };
 }
 
 const UNICODE_NAMES: [string, number, string, boolean][] = [
@@ -99,11 +58,11 @@ const LAYOUTS: { title: string; disk: () => DiskPlan }[] = [
     title: "BIOS boot + root with boot flag",
     disk: () => plannedDisk("test/differential/configs/gpt-bios-root.yaml"),
   },
-  { title: "non-ASCII and 36-unit names, boot flag", disk: () => handDisk(512, 204800, UNICODE_NAMES) },
+  { title: "non-ASCII and 36-unit names, boot flag", disk: () => handGptDisk(512, 204800, UNICODE_NAMES) },
   {
     title: "a full entry array (128 partitions)",
     disk: () =>
-      handDisk(
+      handGptDisk(
         512,
         2 * 2048 + 128 * 8,
         Array.from(
@@ -146,7 +105,7 @@ describe("writeGpt against sgdisk and sfdisk", () => {
       { skip },
       () => {
         const disk = makeDisk();
-        const ids = guidsOf(disk);
+        const ids = seededGuids(SEED, disk);
         const ours = sparseFile(join(dir.path, `${index}.ours`), disk.sizeBytes, writeGpt(disk, ids));
 
         assert.match(run(["sgdisk", "-v", ours]), /No problems found/);
@@ -208,12 +167,12 @@ describe("writeGpt against sgdisk and sfdisk", () => {
     () => {
       // sgdisk takes the sector size from the device, and an image file is always 512 to it; only a
       // loop device with --sector-size 4096 (root) would let it write such a table, so fdisk reads ours.
-      const disk = handDisk(4096, 65536, [
+      const disk = handGptDisk(4096, 65536, [
         ["esp", 2048, ESP, false],
         ["rööt", 20480, LINUX, true],
         ["data", 4096, LINUX, false],
       ]);
-      const ids = guidsOf(disk);
+      const ids = seededGuids(SEED, disk);
       const writes = writeGpt(disk, ids);
       assert.deepEqual(
         writes.map((w) => [w.offsetBytes / 4096, w.data.length]),
@@ -275,8 +234,8 @@ describe("GUIDs and names", () => {
     assert.equal(encodeGptName("x".repeat(34) + "😀").toString("utf16le"), "x".repeat(34) + "😀");
   });
   it("refuses plans that leave the usable area or reuse an entry", () => {
-    const disk = handDisk(512, 8192, [["a", 2048, LINUX, false]]);
-    const ids = guidsOf(disk);
+    const disk = handGptDisk(512, 8192, [["a", 2048, LINUX, false]]);
+    const ids = seededGuids(SEED, disk);
     assert.throws(
       () => writeGpt({ ...disk, partitions: [{ ...disk.partitions[0]!, sizeSectors: 8192 }] }, ids),
       /usable/,
@@ -339,9 +298,9 @@ describe("writeGpt properties", () => {
             layout.push([`${name}${layout.length}`, size, LINUX, boot]);
           }
           const totalSectors = next + tail + 1 + Math.ceil(GPT_ENTRY_ARRAY_BYTES / sectorSize);
-          const disk = handDisk(sectorSize, totalSectors, layout);
+          const disk = handGptDisk(sectorSize, totalSectors, layout);
           disk.partitions.forEach((p, i) => (p.startSector = starts[i]!));
-          const writes = writeGpt(disk, guidsOf(disk));
+          const writes = writeGpt(disk, seededGuids(SEED, disk));
           const spans = writes
             .map((w) => [w.offsetBytes, w.offsetBytes + w.data.length] as const)
             .sort((a, b) => a[0] - b[0]);

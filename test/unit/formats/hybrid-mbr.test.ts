@@ -2,11 +2,19 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { gptGeometry, hybridMbrType, writeGpt, writeHybridMbr } from "../../../src/formats/gpt.js";
-import { deriveUuid, purposes } from "../../../src/formats/identifiers.js";
+import { hybridMbrType, writeGpt, writeHybridMbr } from "../../../src/formats/gpt.js";
 import { GPT_TYPE_CODES } from "../../../src/formats/gpt-types.js";
-import type { DiskPlan, PartitionPlan } from "../../../src/plan/types.js";
-import { nonZeroSectors, run, sectorsOfWrites, skipUnless, sparseFile, tempDir } from "./table-tools.js";
+import type { DiskPlan } from "../../../src/plan/types.js";
+import {
+  handGptDisk,
+  nonZeroSectors,
+  run,
+  sectorsOfWrites,
+  seededGuids,
+  skipUnless,
+  sparseFile,
+  tempDir,
+} from "./table-tools.js";
 
 const SEED = "hybrid-mbr-test";
 const guidOf = (code: string) => GPT_TYPE_CODES.find((entry) => entry.code === code.toLowerCase())!.guid;
@@ -17,51 +25,18 @@ function gptDisk(
   parts: [string, number, string, boolean][],
   hybrid: number[],
 ): DiskPlan {
-  const geometry = gptGeometry(totalSectors, 512);
-  let next = 2048;
-  const partitions: PartitionPlan[] = parts.map(([name, sizeSectors, code, boot], index) => {
-    const startSector = next;
-    next += sizeSectors;
-    return {
-      name,
-      number: index + 1,
-      role: "gpt",
-      startSector,
-      sizeSectors,
-      startBytes: startSector * 512,
-      sizeBytes: sizeSectors * 512,
-      type: code.includes("-") ? code : guidOf(code),
-      typeCode: code,
-      flags: boot ? ["boot"] : [],
-      gptName: name,
-    };
-  });
-  return {
-    name: "image0",
-    kind: "local_loop",
-    path: "image0.raw",
-    sizeBytes: totalSectors * 512,
-    sectorSize: 512,
-    label: "gpt",
-    partitioning: "p",
-    alignBytes: 2 ** 20,
-    firstUsableSector: geometry.firstUsableLba,
-    lastUsableSector: geometry.lastUsableLba,
-    partitions,
-    hybridMbr: hybrid,
-  };
-}
-
-function idsOf(disk: DiskPlan): { diskGuid: string; partitionGuids: string[] } {
-  return {
-    diskGuid: deriveUuid(SEED, purposes.gptDisk(disk.name)),
-    partitionGuids: disk.partitions.map((p) => deriveUuid(SEED, purposes.gptPartition(disk.name, p.name))),
-  };
+  const disk = handGptDisk(
+    512,
+    totalSectors,
+    parts.map(([name, size, code, boot]) => [name, size, code.includes("-") ? code : guidOf(code), boot]),
+  );
+  disk.partitions.forEach((partition, index) => (partition.typeCode = parts[index]![2]));
+  return { ...disk, hybridMbr: hybrid };
 }
 
 /** The same GPT made by sgdisk, as gpt.test.ts does it: explicit sectors, GUIDs, names, attributes. */
 function sgdiskGpt(path: string, disk: DiskPlan): string {
-  const ids = idsOf(disk);
+  const ids = seededGuids(SEED, disk);
   const argv = ["sgdisk", "-a", "1", "-U", ids.diskGuid];
   disk.partitions.forEach((p, i) => {
     const n = p.number;
@@ -192,7 +167,7 @@ describe("writeHybridMbr against sgdisk -h and gdisk", () => {
   CASES.forEach(({ title, disk: makeDisk }, index) => {
     it(`${title}: every sector equals sgdisk -h's, fdisk -t dos reads the entries`, { skip }, () => {
       const disk = makeDisk();
-      const writes = writeGpt(disk, idsOf(disk));
+      const writes = writeGpt(disk, seededGuids(SEED, disk));
       const theirs = sgdiskGpt(join(dir.path, `${index}.sgdisk`), disk);
       run(["sgdisk", "-h", disk.hybridMbr!.join(":"), theirs]);
       // sgdisk -h rewrites sector 0 only; the GPT around it stays as writeGpt makes it.
@@ -218,7 +193,7 @@ describe("writeHybridMbr against sgdisk -h and gdisk", () => {
   BOOT_CASES.forEach(({ title, disk: makeDisk }, index) => {
     it(`${title}: equals gdisk's hybrid MBR with the bootable flag answered`, { skip }, () => {
       const disk = makeDisk();
-      const writes = writeGpt(disk, idsOf(disk));
+      const writes = writeGpt(disk, seededGuids(SEED, disk));
       const theirs = sgdiskGpt(join(dir.path, `boot${index}.gdisk`), disk);
       const plain = join(dir.path, `boot${index}.sgdisk`);
       copyFileSync(theirs, plain);
@@ -258,7 +233,7 @@ describe("writeHybridMbr refusals", () => {
   it("writeGpt keeps the plain protective MBR without hybridMbr", () => {
     const disk = gptDisk(131072, [["root", 4096, "8300", true]], [1]);
     const { hybridMbr: _hybrid, ...plain } = disk;
-    const sector = writeGpt(plain, idsOf(plain))[0]!.data;
+    const sector = writeGpt(plain, seededGuids(SEED, plain))[0]!.data;
     assert.equal(sector[446 + 4], 0xee);
     assert.equal(sector[446 + 16 + 4], 0);
   });

@@ -7,6 +7,9 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applySectorWrites } from "../../../src/formats/apply.js";
+import { gptGeometry } from "../../../src/formats/gpt.js";
+import { deriveUuid, purposes } from "../../../src/formats/identifiers.js";
+import type { DiskPlan, PartitionPlan } from "../../../src/plan/types.js";
 import type { SectorWrite } from "../../../src/formats/sector-write.js";
 
 export const SYSTEM_PYTHON = "/usr/bin/python3";
@@ -115,4 +118,54 @@ export function sectorsOfWrites(writes: SectorWrite[]): Record<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * A GPT disk built by hand: partitions back to back from 1 MiB, each `[name, sizeSectors, type GUID, boot]`.
+ */
+export function handGptDisk(
+  sectorSize: number,
+  totalSectors: number,
+  parts: [string, number, string, boolean][],
+): DiskPlan {
+  const geometry = gptGeometry(totalSectors, sectorSize);
+  let next = 2 ** 20 / sectorSize;
+  const partitions: PartitionPlan[] = parts.map(([name, sizeSectors, type, boot], index) => {
+    const startSector = next;
+    next += sizeSectors;
+    return {
+      name,
+      number: index + 1,
+      role: "gpt",
+      startSector,
+      sizeSectors,
+      startBytes: startSector * sectorSize,
+      sizeBytes: sizeSectors * sectorSize,
+      type,
+      typeCode: "",
+      flags: boot ? ["boot"] : [],
+      gptName: name,
+    };
+  });
+  return {
+    name: "image0",
+    kind: "local_loop",
+    path: "image0.raw",
+    sizeBytes: totalSectors * sectorSize,
+    sectorSize,
+    label: "gpt",
+    partitioning: "p",
+    alignBytes: 2 ** 20,
+    firstUsableSector: geometry.firstUsableLba,
+    lastUsableSector: geometry.lastUsableLba,
+    partitions,
+  };
+}
+
+/** Disk and partition GUIDs derived from `seed`, as device mode derives them with --seed. */
+export function seededGuids(seed: string, disk: DiskPlan): { diskGuid: string; partitionGuids: string[] } {
+  return {
+    diskGuid: deriveUuid(seed, purposes.gptDisk(disk.name)),
+    partitionGuids: disk.partitions.map((p) => deriveUuid(seed, purposes.gptPartition(disk.name, p.name))),
+  };
 }
