@@ -31,7 +31,8 @@ export class UnsupportedError extends BlocksmithError {
   }
 }
 
-const SUPPORTED_ACTIONS = new Set([
+/** Plan steps device mode can carry out; a plan with any other step is refused before anything starts. */
+export const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set([
   "create-image",
   "attach",
   "check-device",

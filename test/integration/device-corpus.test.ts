@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
+import { SUPPORTED_ACTIONS } from "../../src/device/executor.js";
 import { planLayout } from "../../src/plan/planner.js";
 import type { Plan } from "../../src/plan/types.js";
 import { runCli } from "../helpers/cli.js";
@@ -22,17 +23,6 @@ import {
   deviceSuite,
 } from "../helpers/devices.js";
 import { loadCorpus, type CorpusConfig } from "../differential/support.js";
-
-const HANDLED = new Set([
-  "create-image",
-  "attach",
-  "write-partition-table",
-  "rescan-partitions",
-  "mkfs",
-  "mkdir",
-  "mount",
-  "write-fstab",
-]);
 
 const { skip, work } = deviceSuite("blocksmith-corpus-");
 
@@ -47,7 +37,7 @@ function candidates(): { config: CorpusConfig; plan: Plan }[] {
     } catch {
       continue; // a deliberate refusal; the differential suites cover it
     }
-    if (!plan.steps.every((step) => HANDLED.has(step.action))) continue;
+    if (!plan.steps.every((step) => SUPPORTED_ACTIONS.has(step.action))) continue;
     const mountsVfat = plan.mounts.some(
       (m) => plan.filesystems.find((f) => f.name === m.base)?.type === "vfat",
     );
