@@ -3,7 +3,7 @@
  * is wrong, where, and how to fix it. `--json` prints machine-readable output (errors included).
  * `runCli` takes its output streams and environment as arguments so tests can run it in-process.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { writeFileSync } from "node:fs";
 import { z } from "zod";
 import { loadConfig, readConfigFile, configToGraph } from "../config/load.js";
@@ -16,6 +16,8 @@ import { planLayout } from "../plan/planner.js";
 import { configJsonSchema } from "../schema.js";
 import { runCleanup, runCreate, runDelete, runUmount, runWritefstab } from "../device/executor.js";
 import type { DeviceEvent } from "../device/session.js";
+import { runBuild } from "../offline/build.js";
+import type { Owner } from "../offline/namespace.js";
 import { GETVAL_SYMBOLS, runGetval, runInit } from "./dib-phases.js";
 import { renderPlan } from "./render-plan.js";
 
@@ -75,6 +77,19 @@ function paramsFrom(program: Command, cli: Invocation): Params {
   const { params, warnings } = readParams(file);
   for (const warning of warnings) cli.io.stderr(`blocksmith: warning: ${warning}\n`);
   return params;
+}
+
+interface BuildCliOptions {
+  output: string;
+  size?: string;
+  root?: string;
+  seed?: string;
+  format: "raw" | "qcow2";
+  bmap?: boolean;
+  owner: Owner;
+  force?: boolean;
+  verbose?: boolean;
+  json?: boolean;
 }
 
 function buildProgram(cli: Invocation): Command {
@@ -222,6 +237,56 @@ function buildProgram(cli: Invocation): Command {
       await run(paramsFrom(program, cli), sessionOptions(options));
     });
   }
+  program
+    .command("build")
+    .description(
+      "offline (no root, no loop device): write the whole image to one file, file systems filled from --root",
+    )
+    .argument("<config>", "YAML or JSON config")
+    .requiredOption("-o, --output <file>", "the image to write (replaced only with --force)")
+    .option("--size <size>", "size of the image when the config gives none", sizeOption)
+    .option(
+      "--root <dir>",
+      "the future root file system: each mount point's subtree goes into its file system",
+    )
+    .option(
+      "--seed <uuid>",
+      "derive every UUID and disk id from this seed (with SOURCE_DATE_EPOCH: reproducible)",
+    )
+    .addOption(new Option("--format <format>", "output format").choices(["raw", "qcow2"]).default("raw"))
+    .option("--bmap", "also write OUTPUT.bmap (bmaptool's block map with checksums)")
+    .addOption(
+      new Option("--owner <owner>", "owner of the files: root (the caller's files become root's) or keep")
+        .choices(["root", "keep"])
+        .default("root"),
+    )
+    .option("--force", "replace an existing output file")
+    .option("-v, --verbose", "print every command run, with its exit code and duration")
+    .option("--json", "print events as JSON lines on stdout")
+    .action(async (file: string, options: BuildCliOptions) => {
+      const epoch = cli.io.env.SOURCE_DATE_EPOCH;
+      if (epoch !== undefined && !/^\d+$/.test(epoch))
+        throw new UsageError(`SOURCE_DATE_EPOCH=${epoch}: expected whole seconds since 1970`);
+      const result = await runBuild({
+        config: file,
+        output: options.output,
+        ...(options.size !== undefined ? { size: options.size } : {}),
+        ...(options.root !== undefined ? { root: options.root } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        format: options.format,
+        bmap: options.bmap === true,
+        force: options.force === true,
+        owner: options.owner,
+        ...(epoch !== undefined ? { epochSeconds: Number(epoch) } : {}),
+        log: sessionOptions(options).log,
+      });
+      if (options.json)
+        cli.io.stdout(
+          `${JSON.stringify({ event: "done", output: result.output, bmap: result.bmap ?? null })}\n`,
+        );
+      else cli.io.stderr(`blocksmith: wrote ${result.output}${result.bmap ? ` and ${result.bmap}` : ""}\n`);
+    });
+
   program
     .command("writefstab")
     .description("DIB phase: write <build-dir>/built/etc/fstab")

@@ -116,6 +116,16 @@ export class StateError extends BlocksmithError {
   }
 }
 
+/** blocksmith cannot do this (yet) with this config, in this mode; nothing was touched. */
+export class UnsupportedError extends BlocksmithError {
+  readonly exitCode = ExitCode.config;
+  readonly kind = "unsupported";
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedError";
+  }
+}
+
 /** Bad command-line usage (unknown getval symbol, missing argument). */
 export class UsageError extends BlocksmithError {
   readonly exitCode = ExitCode.usage;

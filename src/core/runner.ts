@@ -53,6 +53,10 @@ export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   mkswap: "util-linux",
   mkfs: "util-linux",
   mcopy: "mtools",
+  debugfs: "e2fsprogs",
+  dumpe2fs: "e2fsprogs",
+  xfs_io: "xfsprogs",
+  unshare: "util-linux",
   pvcreate: "lvm2",
   vgcreate: "lvm2",
   lvcreate: "lvm2",
@@ -73,7 +77,7 @@ export class CommandError extends BlocksmithError {
     readonly purpose: string,
     readonly commandExitCode: number | undefined,
     readonly stderr: string,
-    reason: string,
+    readonly reason: string,
   ) {
     const tail = stderr.trim().split("\n").slice(-8).join("\n    ");
     super(`${purpose}: \`${formatArgv(argv)}\` ${reason}${tail ? `:\n    ${tail}` : ""}`);
@@ -105,6 +109,13 @@ export function formatArgv(argv: readonly string[]): string {
     .join(" ");
 }
 
+/** mkfs and friends live in /usr/sbin, which an ordinary user's PATH often lacks (offline builds). */
+function withSbin(path = ""): string {
+  const dirs = path.split(":").filter(Boolean);
+  for (const dir of ["/usr/sbin", "/sbin"]) if (!dirs.includes(dir)) dirs.push(dir);
+  return dirs.join(":");
+}
+
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<CommandResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error("internal: empty argv");
@@ -114,7 +125,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
     const result = await execa(file, args, {
       ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" }),
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-      env: { LC_ALL: "C", ...options.env },
+      env: { LC_ALL: "C", PATH: withSbin(process.env.PATH), ...options.env },
       stripFinalNewline: false,
       encoding: "utf8",
     });

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { loadConfigText } from "../config/load.js";
 import { type Params, stateDir } from "../config/params.js";
-import { BlocksmithError, ExitCode, StateError } from "../core/errors.js";
+import { StateError, UnsupportedError } from "../core/errors.js";
 import { requireTools } from "../core/runner.js";
 import { checkDevice, readDeviceSize } from "../nodes/level0/device/device.js";
 import { attachImage, createImage, detachLoop, removeImage } from "../nodes/level0/local-loop/device.js";
@@ -21,15 +21,7 @@ import type { Resource } from "./journal.js";
 import { replay } from "./journal.js";
 import { DeviceSession, journalPath, runLogged, type SessionOptions } from "./session.js";
 
-/** Device mode cannot do this (yet) with this config; nothing was touched. */
-export class UnsupportedError extends BlocksmithError {
-  readonly exitCode = ExitCode.config;
-  readonly kind = "unsupported";
-  constructor(message: string) {
-    super(message);
-    this.name = "UnsupportedError";
-  }
-}
+export { UnsupportedError };
 
 /** Plan steps device mode can carry out; a plan with any other step is refused before anything starts. */
 export const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set([

@@ -84,14 +84,16 @@ export class DeviceSession {
 
 /** Runs a command with the session's log, also before a session exists (reading device sizes to plan). */
 export function runLogged(
-  options: SessionOptions,
+  options: Pick<SessionOptions, "log">,
   argv: readonly string[],
   purpose: string,
   input?: string,
+  env?: Record<string, string>,
 ): Promise<CommandResult> {
   return runCommand(argv, {
     purpose,
     ...(input !== undefined ? { input } : {}),
+    ...(env !== undefined ? { env } : {}),
     timeoutMs: 10 * 60 * 1000,
     log: (entry: CommandLogEntry) => {
       if (entry.phase === "start")

@@ -1,0 +1,401 @@
+/**
+ * Offline mode: `blocksmith build` writes the whole image into one file as an ordinary user — no root,
+ * no loop device, no device-mapper. The partition table comes from blocksmith's own writers (the same
+ * bytes device mode writes), file systems are made by the real mkfs tools at their offsets, each
+ * populated from its subtree of --root, and the image appears under its name only when complete.
+ */
+import { availableParallelism } from "node:os";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { loadConfig } from "../config/load.js";
+import { UnsupportedError, UsageError } from "../core/errors.js";
+import { requireTools, type CommandLogEntry, type CommandResult } from "../core/runner.js";
+import type { DeviceEvent } from "../device/session.js";
+import { runLogged } from "../device/session.js";
+import { applySectorWrites } from "../formats/apply.js";
+import { clampFatTimestamps } from "../formats/fat-timestamps.js";
+import { writeGpt } from "../formats/gpt.js";
+import { identifierSource, purposes, type IdentifierSource } from "../formats/identifiers.js";
+import { writeMbr } from "../formats/mbr.js";
+import { normalizeExtTimes } from "../nodes/level2/mkfs/ext-times.js";
+import {
+  EXT_TYPES,
+  FAT_TYPES,
+  offlineMkfs,
+  offlineTools,
+  type OfflineCommand,
+} from "../nodes/level2/mkfs/offline.js";
+import { planLayout } from "../plan/planner.js";
+import type { DiskPlan, FilesystemPlan, Plan } from "../plan/types.js";
+import { bmapXml, blockRanges, checksumRanges } from "./bmap.js";
+import { copyRanges, dataRanges } from "./copy-ranges.js";
+import { runInNamespace, type Owner } from "./namespace.js";
+import { planPopulation, type Population } from "./populate.js";
+
+export interface BuildOptions {
+  config: string;
+  output: string;
+  size?: string;
+  /** The future root file system; each mount point's subtree goes into its file system. */
+  root?: string;
+  seed?: string;
+  format: "raw" | "qcow2";
+  bmap: boolean;
+  force: boolean;
+  owner: Owner;
+  /** SOURCE_DATE_EPOCH: every time blocksmith and the tools write is this (or clamped to it). */
+  epochSeconds?: number;
+  log: (event: DeviceEvent) => void;
+}
+
+export interface BuildResult {
+  output: string;
+  bmap?: string;
+  plan: Plan;
+}
+
+/** Refuses what offline mode cannot build yet, before anything is written. */
+export function checkOfflineSupport(plan: Plan): DiskPlan {
+  const layers = [
+    ...plan.volumeGroups.map((vg) => `LVM volume group "${vg.name}"`),
+    ...plan.encrypted.map((luks) => `LUKS volume "${luks.name}"`),
+    ...plan.raids.map((raid) => `md RAID "${raid.name}"`),
+  ];
+  if (layers.length > 0)
+    throw new UnsupportedError(
+      `offline builds do not make LVM, LUKS or md RAID layers yet; this config has ${layers.join(", ")}.` +
+        ` Build it in device mode (blocksmith --params FILE create, as root)`,
+    );
+  if (plan.disks.length !== 1 || plan.disks[0]!.kind !== "local_loop")
+    throw new UnsupportedError(
+      `an offline build writes one image file: the config needs exactly one local_loop and no \`device\`` +
+        ` (it has ${plan.disks.map((d) => `${d.kind} "${d.name}"`).join(", ") || "none"})`,
+    );
+  return plan.disks[0]!;
+}
+
+/** Where a file system lives on the disk: a partition, or the whole disk. */
+function placement(
+  disk: DiskPlan,
+  fs: FilesystemPlan,
+): { offsetBytes: number; sizeBytes: number; startSector: number } {
+  if (fs.base === disk.name) return { offsetBytes: 0, sizeBytes: disk.sizeBytes, startSector: 0 };
+  const partition = disk.partitions.find((p) => p.name === fs.base);
+  if (!partition) throw new Error(`internal: ${fs.name} is on ${fs.base}, which is not on ${disk.name}`);
+  return {
+    offsetBytes: partition.startBytes,
+    sizeBytes: partition.sizeBytes,
+    startSector: partition.startSector,
+  };
+}
+
+function isEmptyDir(path: string): boolean {
+  try {
+    return readdirSync(path).length === 0;
+  } catch {
+    return true;
+  }
+}
+
+export async function runBuild(options: BuildOptions): Promise<BuildResult> {
+  const output = resolve(options.output);
+  const root = options.root !== undefined ? resolve(options.root) : null;
+  if (root !== null && !statSync(root, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`--root ${options.root}: not a directory`);
+  if (!statSync(dirname(output), { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(`-o ${options.output}: directory ${dirname(output)} does not exist`);
+  if (existsSync(output) && !options.force)
+    throw new UsageError(`${options.output} exists; pass --force to replace it`);
+
+  const { model } = loadConfig(options.config);
+  const plan = planLayout(model, {
+    ...(options.size !== undefined ? { imageSize: options.size } : {}),
+    imageDir: dirname(output),
+    mountBase: "/",
+  });
+  const disk = checkOfflineSupport(plan);
+  const populations = new Map(planPopulation(plan, root).map((p) => [p.filesystem, p]));
+  for (const fs of plan.filesystems) {
+    const population = populations.get(fs.name);
+    if (fs.type !== "xfs" || !population) continue;
+    if (
+      population.files.length > 0 ||
+      !isEmptyDir(population.source ?? "") ||
+      population.mountPointDirs.length > 0
+    )
+      throw new UnsupportedError(
+        `offline builds cannot fill xfs yet ("${fs.name}" at ${population.mountPoint} would get files);` +
+          ` use ext4 or btrfs there, or device mode`,
+      );
+  }
+  const reproducible = options.epochSeconds !== undefined;
+  const needsNamespace = [...populations.keys()].some((name) => {
+    const type = plan.filesystems.find((fs) => fs.name === name)?.type;
+    return type !== "swap" && type !== "xfs";
+  });
+  await requireTools([
+    ...plan.filesystems.flatMap((fs) => offlineTools(fs.type, populations.has(fs.name), reproducible)),
+    ...(needsNamespace ? ["unshare"] : []),
+    ...(options.format === "qcow2" ? ["qemu-img"] : []),
+    ...(options.bmap ? ["xfs_io"] : []),
+  ]);
+
+  const ids = identifierSource(options.seed);
+  const steps = plan.filesystems.length + 2 + (options.format === "qcow2" ? 1 : 0) + (options.bmap ? 1 : 0);
+  let stepIndex = 0;
+  const step = (node: string, message: string) =>
+    options.log({ event: "step", node, message, step: { index: (stepIndex += 1), total: steps } });
+  const run = (
+    argv: readonly string[],
+    purpose: string,
+    env?: Record<string, string>,
+  ): Promise<CommandResult> => runLogged({ log: options.log }, argv, purpose, undefined, env);
+
+  // Everything is made next to the output (same file system: sparse copies, an atomic rename).
+  const work = mkdtempSync(join(dirname(output), `.${basename(output)}.blocksmith-`));
+  const rawFile = join(work, "image.raw");
+  let finished = false;
+  try {
+    step(disk.name, `create sparse image of ${disk.sizeBytes} bytes`);
+    const fd = openSync(rawFile, "wx", 0o644);
+    try {
+      ftruncateSync(fd, disk.sizeBytes);
+      if (disk.label !== null) applySectorWrites(fd, tableWrites(disk, ids));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+
+    await inParallel(
+      plan.filesystems.map((fs) => async () => {
+        const population = populations.get(fs.name);
+        step(
+          fs.name,
+          `make ${fs.type} "${fs.label}" on ${fs.base}` +
+            (population
+              ? ` for ${population.mountPoint}${population.source ? ` from ${population.source}` : ""}`
+              : ""),
+        );
+        await makeFilesystem(rawFile, disk, fs, population, {
+          ids,
+          run,
+          work,
+          owner: options.owner,
+          log: options.log,
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          ...(options.epochSeconds !== undefined ? { epochSeconds: options.epochSeconds } : {}),
+        });
+      }),
+      Math.max(1, Math.min(2, availableParallelism())),
+    );
+
+    let product = rawFile;
+    if (options.format === "qcow2") {
+      step(disk.name, "convert to qcow2");
+      product = join(work, "image.qcow2");
+      await run(
+        ["qemu-img", "convert", "-f", "raw", "-O", "qcow2", rawFile, product],
+        "convert the image to qcow2",
+      );
+    }
+    let bmapFile: string | undefined;
+    if (options.bmap) {
+      step(disk.name, "write the block map");
+      const ranges = await dataRanges((argv, purpose) => run(argv, purpose), rawFile);
+      const blocks = blockRanges(ranges, disk.sizeBytes);
+      bmapFile = join(work, "image.bmap");
+      writeFileSync(bmapFile, bmapXml(disk.sizeBytes, checksumRanges(rawFile, blocks, disk.sizeBytes)));
+    }
+    step(disk.name, `write ${output}`);
+    syncFile(product);
+    renameSync(product, output);
+    let bmapOutput: string | undefined;
+    if (bmapFile !== undefined) {
+      bmapOutput = `${output}.bmap`;
+      syncFile(bmapFile);
+      renameSync(bmapFile, bmapOutput);
+    }
+    syncFile(dirname(output));
+    finished = true;
+    return { output, ...(bmapOutput !== undefined ? { bmap: bmapOutput } : {}), plan };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (!finished)
+      options.log({ event: "warning", message: `build failed; nothing was written to ${output}` });
+  }
+}
+
+function tableWrites(disk: DiskPlan, ids: IdentifierSource) {
+  return disk.label === "mbr"
+    ? writeMbr(disk, { diskSignature: ids.mbrSignature(purposes.mbrSignature(disk.name)) })
+    : writeGpt(disk, {
+        diskGuid: ids.uuid(purposes.gptDisk(disk.name)),
+        partitionGuids: disk.partitions.map((p) => ids.uuid(purposes.gptPartition(disk.name, p.name))),
+      });
+}
+
+interface MakeContext {
+  ids: IdentifierSource;
+  run: (argv: readonly string[], purpose: string, env?: Record<string, string>) => Promise<CommandResult>;
+  work: string;
+  owner: Owner;
+  seed?: string;
+  epochSeconds?: number;
+  log: (event: DeviceEvent) => void;
+}
+
+async function makeFilesystem(
+  image: string,
+  disk: DiskPlan,
+  fs: FilesystemPlan,
+  population: Population | undefined,
+  context: MakeContext,
+): Promise<void> {
+  const { offsetBytes, sizeBytes, startSector } = placement(disk, fs);
+  // The same derivation as device mode, so one seed gives the same UUIDs in both modes.
+  const uuid = fs.uuid ?? context.ids.uuid(`filesystem:${fs.name}`);
+  const populated = population !== undefined && fs.type !== "swap";
+  const work = offlineMkfs({
+    fs,
+    image,
+    offsetBytes,
+    sizeBytes,
+    startSector,
+    uuid,
+    ...(context.seed !== undefined ? { hashSeed: context.ids.uuid(`ext-hash-seed:${fs.name}`) } : {}),
+    ...(context.epochSeconds !== undefined ? { epochSeconds: context.epochSeconds } : {}),
+    populated: populated && fs.type !== "xfs",
+    tempFile: join(context.work, `${fs.name}.${fs.type}`),
+  });
+  if (work.kind === "header") {
+    const fd = openSync(image, "r+");
+    try {
+      applySectorWrites(fd, work.writes);
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  if (work.kind === "temp-file") {
+    const fd = openSync(work.file, "wx", 0o600);
+    try {
+      ftruncateSync(fd, sizeBytes);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  await runCommands(work.commands, populated && fs.type !== "xfs" ? population : undefined, fs, context);
+  if (work.kind === "temp-file") {
+    const ranges = await dataRanges((argv, purpose) => context.run(argv, purpose), work.file);
+    const fd = openSync(image, "r+");
+    try {
+      copyRanges(work.file, ranges, fd, offsetBytes);
+    } finally {
+      closeSync(fd);
+    }
+    rmSync(work.file, { force: true });
+  }
+  if (context.epochSeconds !== undefined) {
+    if (EXT_TYPES.has(fs.type))
+      await normalizeExtTimes(context.run, image, offsetBytes, context.epochSeconds);
+    if (FAT_TYPES.has(fs.type)) clampFatTimes(image, offsetBytes, context.epochSeconds);
+  }
+}
+
+async function runCommands(
+  commands: OfflineCommand[],
+  population: Population | undefined,
+  fs: FilesystemPlan,
+  context: MakeContext,
+): Promise<void> {
+  if (population === undefined) {
+    for (const command of commands) await context.run(command.argv, command.purpose, command.env);
+    return;
+  }
+  await runInNamespace(
+    { tempDir: context.work, name: fs.name },
+    {
+      source: population.source !== null && existsSync(population.source) ? population.source : null,
+      mountPointDirs: population.mountPointDirs,
+      files: population.files,
+      ...(context.epochSeconds !== undefined ? { epochSeconds: context.epochSeconds } : {}),
+    },
+    commands,
+    {
+      owner: context.owner,
+      purpose: `make ${fs.type} "${fs.label}" from ${population.source ?? "nothing"} in a private namespace`,
+      log: (entry: CommandLogEntry) => forwardLog(context.log, entry),
+    },
+  );
+}
+
+function clampFatTimes(image: string, offsetBytes: number, epochSeconds: number): void {
+  const fd = openSync(image, "r+");
+  try {
+    clampFatTimestamps(
+      {
+        read: (offset, length) => {
+          const buffer = Buffer.alloc(length);
+          readSync(fd, buffer, 0, length, offsetBytes + offset);
+          return buffer;
+        },
+        write: (offset, data) => {
+          writeSync(fd, data, 0, data.length, offsetBytes + offset);
+        },
+      },
+      epochSeconds,
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function forwardLog(log: (event: DeviceEvent) => void, entry: CommandLogEntry): void {
+  log({
+    event: "command",
+    message: `${entry.argv.join(" ")} (exit ${entry.exitCode}, ${Math.round(entry.durationMs ?? 0)} ms)`,
+    argv: entry.argv,
+    ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
+  });
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs tasks with at most `limit` at a time; the first failure is raised once all started ones end. */
+async function inParallel(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (next < tasks.length && failure === undefined) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure !== undefined) throw failure;
+}
