@@ -9,7 +9,8 @@ import type { SectorWrite } from "./sector-write.js";
 
 /** mkswap uses the running kernel's page size; every x86-64 and most arm64 kernels use 4 KiB. */
 export const SWAP_PAGE_BYTES = 4096;
-const LABEL_BYTES = 16;
+/** 16 bytes on disk, NUL-terminated: mkswap keeps at most 15. */
+const LABEL_BYTES = 15;
 
 export function writeSwapHeader(
   sizeBytes: number,
@@ -17,8 +18,8 @@ export function writeSwapHeader(
 ): SectorWrite[] {
   const pages = Math.floor(sizeBytes / SWAP_PAGE_BYTES);
   if (pages < 10) throw new Error(`swap needs at least 10 pages of ${SWAP_PAGE_BYTES} bytes`);
-  const labelBytes = Buffer.from(label, "utf8");
-  if (labelBytes.length > LABEL_BYTES) throw new Error(`swap label "${label}" is longer than 16 bytes`);
+  // As mkswap does (with a warning): a longer label is cut to 15 bytes. DIB allows 16 characters.
+  const labelBytes = Buffer.from(label, "utf8").subarray(0, LABEL_BYTES);
   const page = Buffer.alloc(SWAP_PAGE_BYTES);
   page.writeUInt32LE(1, 1024); // version
   page.writeUInt32LE(pages - 1, 1028); // last_page

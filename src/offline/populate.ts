@@ -50,7 +50,7 @@ export function planPopulation(plan: Plan, rootDir: string | null): Population[]
     return {
       filesystem: mount.base,
       mountPoint: point,
-      source: rootDir === null ? null : join(rootDir, point),
+      source: rootDir === null ? null : point === "/" ? rootDir : join(rootDir, point),
       mountPointDirs: direct.map((other) => posix.relative(point, other)).sort(),
       files,
     };
