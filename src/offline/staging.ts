@@ -73,9 +73,9 @@ export async function buildStaging(spec: StagingSpec, run: Run): Promise<void> {
   for (const need of needs) {
     const parent = need.kind === "file" ? need.path.split("/").slice(0, -1).join("/") : need.path;
     const { existing, missing } = splitExisting(source, parent, isDir);
-    touched.add(existing);
     const lacksFile = need.kind === "file" && statOrNull(join(source, need.path)) === null;
     if (missing.length === 0 && !lacksFile) continue;
+    touched.add(existing);
     if (overlays.some((dir) => dir === existing || isInside(existing, dir))) continue;
     for (let i = overlays.length - 1; i >= 0; i -= 1)
       if (isInside(overlays[i]!, existing)) overlays.splice(i, 1);

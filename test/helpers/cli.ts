@@ -11,12 +11,17 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): CliResult {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number; cli?: string } = {},
+): CliResult {
+  const result = spawnSync(process.execPath, [options.cli ?? CLI, ...args], {
     encoding: "utf8",
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
-    timeout: 60_000,
+    timeout: 120_000,
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
   });
   if (result.error) throw result.error;
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };

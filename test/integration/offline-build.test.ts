@@ -1,0 +1,527 @@
+/**
+ * Offline mode end to end: `blocksmith build` run as an ordinary user (uid 65534 when the suite runs as
+ * root), every image read back with tools blocksmith did not write: sfdisk, sgdisk, blkid, each file
+ * system's own checker, the kernel (read-only loop mounts, as root) and mtools for the ESP.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  createReadStream,
+  chownSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.js";
+import { releaseEverythingUnder, run } from "../helpers/devices.js";
+import { listTree, makeTree, TREE_MTIME, type Entry } from "../helpers/tree.js";
+import type { Plan } from "../../src/plan/types.js";
+
+const SEED = "0b5e1c2a-8d0e-4f7a-9a51-1f2e3d4c5b6a";
+const EPOCH = "1700000000";
+const EXAMPLE = join(REPO_ROOT, "examples", "uefi-gpt.yaml");
+const NOBODY = 65534;
+/** Small enough to hash quickly, big enough for the example (ESP 256 MiB, root 70%, /var). */
+const SIZE = "1GiB";
+const asRoot = process.getuid?.() === 0;
+
+const ALL_TYPES = `
+- local_loop: { name: image0 }
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - name: esp
+        type: "EF00"
+        size: 64MiB
+        mkfs: { type: vfat, label: ESP }
+      - name: swap
+        type: "8200"
+        size: 64MiB
+        mkfs: { type: swap, label: swap0 }
+      - name: root
+        size: 500MiB
+        mkfs: { type: ext4, label: root, mount: { mount_point: /, fstab: {} } }
+      - name: boot
+        size: 150MiB
+        mkfs: { type: ext2, label: boot, mount: { mount_point: /boot, fstab: {} } }
+      - name: srv
+        size: 300MiB
+        mkfs: { type: btrfs, label: srv, mount: { mount_point: /srv, fstab: {} } }
+      - name: data
+        size: 100%
+        mkfs: { type: xfs, label: data, mount: { mount_point: /data, fstab: {} } }
+`;
+
+let work = "";
+let tree = "";
+let cli = CLI;
+
+/** The CLI as an ordinary user: ourselves, or uid 65534 when the suite runs as root. */
+function build(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  return runCli(["build", ...args], {
+    env: { SOURCE_DATE_EPOCH: EPOCH, ...env },
+    cli,
+    cwd: work,
+    ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+  });
+}
+
+function outputDir(name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  if (asRoot) chownSync(dir, NOBODY, NOBODY);
+  return dir;
+}
+
+function planOf(config: string, size: string): Plan {
+  const result = runCli(["plan", config, "--size", size, "--json"]);
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as Plan;
+}
+
+/** Streamed (images are larger than a Node buffer may be); OpenSSL's SHA-256 is ~8x sha256sum's speed here. */
+async function sha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }))
+    hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** One partition's bytes as a file of its own (dd, so no tool of ours is involved). */
+function extract(image: string, offsetBytes: number, sizeBytes: number, dest: string): string {
+  run([
+    "dd",
+    `if=${image}`,
+    `of=${dest}`,
+    "bs=1M",
+    "iflag=skip_bytes,count_bytes",
+    `skip=${offsetBytes}`,
+    `count=${sizeBytes}`,
+    "conv=sparse",
+    "status=none",
+  ]);
+  return dest;
+}
+
+function blkidAt(image: string, offsetBytes: number, sizeBytes: number): Record<string, string> {
+  const text = run([
+    "blkid",
+    "-p",
+    "-o",
+    "export",
+    "-O",
+    String(offsetBytes),
+    "-S",
+    String(sizeBytes),
+    image,
+  ]);
+  return Object.fromEntries(
+    text
+      .trim()
+      .split("\n")
+      .map((line) => line.split("=", 2) as [string, string]),
+  );
+}
+
+function partitionOf(plan: Plan, name: string) {
+  return plan.disks[0]!.partitions.find((p) => p.name === name)!;
+}
+
+/** Mounts a partition read-only through a loop device of the kernel's own, runs `check`, unmounts. */
+function withMounted<T>(image: string, offsetBytes: number, sizeBytes: number, check: (dir: string) => T): T {
+  const dir = mkdtempSync(join(work, "mnt-"));
+  run(["mount", "-o", `ro,loop,offset=${offsetBytes},sizelimit=${sizeBytes}`, image, dir]);
+  try {
+    return check(dir);
+  } finally {
+    run(["umount", dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The source listing as the image should hold it: owned by root (the builder's files, mapped). */
+function expected(source: Map<string, Entry>, owner: number): Map<string, Entry> {
+  return new Map([...source].map(([path, entry]) => [path, { ...entry, uid: owner, gid: owner }]));
+}
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), "blocksmith-offline-"));
+  chmodSync(work, 0o755);
+  tree = join(work, "tree");
+  makeTree(tree);
+  if (asRoot) {
+    // The builder's own files (uid 65534): with --owner root they are stored as root's.
+    run(["chown", "-R", "-h", `${NOBODY}:${NOBODY}`, tree]);
+    chmodSync(join(tree, "usr/bin/setuid-tool"), 0o4755); // chown clears set-user-id
+    // The built CLI must be readable by the unprivileged user; a clone under /root is not.
+    const probe = spawnSync(process.execPath, [CLI, "--version"], { uid: NOBODY, gid: NOBODY });
+    if (probe.status !== 0) {
+      const copy = join(work, "blocksmith");
+      for (const part of ["package.json", "dist", "node_modules"])
+        cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true, verbatimSymlinks: true });
+      cli = join(copy, "dist", "src", "cli", "main.js");
+    }
+  }
+});
+
+after(() => {
+  if (!work) return;
+  if (asRoot) releaseEverythingUnder(work);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("blocksmith build (offline, as an ordinary user)", () => {
+  it("writes the example's table exactly as planned, and every file system checks clean", async () => {
+    const out = outputDir("example");
+    const image = join(out, "disk.img");
+    const result = build([EXAMPLE, "-o", image, "--size", SIZE, "--root", tree, "--seed", SEED]);
+    assert.equal(result.status, 0, result.stderr);
+    if (asRoot) assert.equal(statSync(image).uid, NOBODY, "made by the unprivileged user");
+    assert.deepEqual(readdirSync(out), ["disk.img"], "no temporary file is left");
+
+    const plan = planOf(EXAMPLE, SIZE);
+    const table = JSON.parse(run(["sfdisk", "-J", image])) as {
+      partitiontable: {
+        label: string;
+        partitions: { start: number; size: number; type: string; name: string }[];
+      };
+    };
+    assert.equal(table.partitiontable.label, "gpt");
+    assert.deepEqual(
+      table.partitiontable.partitions.map((p) => [p.name, p.start, p.size, p.type]),
+      plan.disks[0]!.partitions.map((p) => [p.gptName ?? p.name, p.startSector, p.sizeSectors, p.type]),
+    );
+    assert.match(run(["sgdisk", "-v", image]), /No problems found/);
+
+    const esp = partitionOf(plan, "ESP");
+    const root = partitionOf(plan, "root");
+    const varPart = partitionOf(plan, "var");
+    assert.deepEqual(
+      [esp, root, varPart].map((p) => {
+        const id = blkidAt(image, p.startBytes, p.sizeBytes);
+        return [id.TYPE, id.LABEL];
+      }),
+      [
+        ["vfat", "EFI"],
+        ["ext4", "mkfs_root"],
+        ["ext4", "var"],
+      ],
+    );
+    for (const part of [root, varPart]) run(["e2fsck", "-fn", `${image}?offset=${part.startBytes}`]);
+    const espFile = extract(image, esp.startBytes, esp.sizeBytes, join(work, "esp.fat"));
+    run(["fsck.vfat", "-n", espFile]);
+    // The ESP holds boot/efi's files, byte for byte.
+    const espOut = join(work, "esp-files");
+    run(["mcopy", "-s", "-n", "-i", espFile, "::/EFI", espOut]);
+    for (const path of ["BOOT/BOOTX64.EFI", "debian/grub.cfg"])
+      assert.equal(await sha256(join(espOut, path)), await sha256(join(tree, "boot/efi/EFI", path)));
+  });
+
+  it("puts each mount point's subtree into its own file system, with modes, owners, links and times", (t) => {
+    if (!asRoot) return t.skip("mounting the result needs root (the checks above ran)");
+    const image = join(work, "example", "disk.img");
+    const plan = planOf(EXAMPLE, SIZE);
+    const root = partitionOf(plan, "root");
+    const rootListing = withMounted(image, root.startBytes, root.sizeBytes, (dir) => {
+      assert.equal(readFileSync(join(dir, "etc/fstab"), "utf8"), fstabOf(plan));
+      assert.deepEqual(
+        readdirSync(join(dir, "var")),
+        [],
+        "/var is only a mount point in the root file system",
+      );
+      assert.deepEqual(readdirSync(join(dir, "boot/efi")), [], "so is /boot/efi");
+      return listTree(dir, ["var", "boot/efi"]);
+    });
+    const source = expected(listTree(tree, ["var", "boot/efi"]), 0);
+    // /etc/fstab is the build's; its directory keeps the tree's attributes.
+    const fstab = rootListing.get("etc/fstab")!;
+    assert.deepEqual([fstab.mode, fstab.uid, fstab.mtime], [0o644, 0, Number(EPOCH)]);
+    rootListing.delete("etc/fstab");
+    source.delete("etc/fstab");
+    for (const point of ["var", "boot/efi"]) {
+      // Mount points keep their directory's mode and time but not its contents.
+      assert.equal(rootListing.get(point)!.mode, source.get(point)!.mode);
+      assert.equal(rootListing.get(point)!.mtime, TREE_MTIME);
+    }
+    assert.deepEqual(rootListing, source);
+    assert.deepEqual(rootListing.get("usr/bin/hard-link-to-tool")!.links, ["usr/bin/tool"]);
+    assert.equal(rootListing.get("usr/bin/setuid-tool")!.mode, 0o4755);
+
+    const varPart = partitionOf(plan, "var");
+    const varListing = withMounted(image, varPart.startBytes, varPart.sizeBytes, (dir) => listTree(dir));
+    assert.deepEqual(varListing, expected(listTree(join(tree, "var")), 0));
+  });
+
+  it("guestfish (its own kernel) mounts every file system and finds the source tree in them", (t) => {
+    if (!asRoot) return t.skip("extracting the tree with its owners needs root");
+    if (spawnSync("guestfish", ["--version"]).status !== 0) {
+      if (process.env.CI === "true") assert.fail("guestfish (libguestfs-tools) is missing");
+      return t.skip("guestfish is not installed");
+    }
+    const image = join(work, "example", "disk.img");
+    const archive = join(work, "guestfish.tar");
+    // Partition numbers: ESP 1, BSP 2, root 3, var 4 (the example's order).
+    const result = spawnSync(
+      "guestfish",
+      [
+        "--ro",
+        "-a",
+        image,
+        "run",
+        ":",
+        "mount",
+        "/dev/sda3",
+        "/",
+        ":",
+        "mount",
+        "/dev/sda4",
+        "/var",
+        ":",
+        "mount",
+        "/dev/sda1",
+        "/boot/efi",
+        ":",
+        "tar-out",
+        "/",
+        archive,
+        "numericowner:true",
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" },
+        timeout: 300_000,
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const extracted = join(work, "guestfish-tree");
+    mkdirSync(extracted);
+    run(["tar", "-xf", archive, "-C", extracted, "--numeric-owner", "--same-permissions"]);
+    const image_ = listTree(extracted);
+    const source = expected(listTree(tree), 0);
+    // A mount point seen from above is the root directory of the file system mounted there, which
+    // mke2fs makes at SOURCE_DATE_EPOCH (the tree's directory is only in the parent, tested above).
+    source.set("var", { ...source.get("var")!, mtime: Number(EPOCH) });
+    for (const path of [...image_.keys()])
+      if (path.endsWith("lost+found") || path === "etc/fstab") image_.delete(path);
+    source.delete("etc/fstab");
+    // vfat has no owners, modes, links or exact times: compare the ESP's files by content only.
+    const esp = (listing: Map<string, Entry>) =>
+      [...listing]
+        .filter(([path]) => path.startsWith("boot/efi/"))
+        .map(([path, entry]) => [path, entry.type, entry.content]);
+    assert.deepEqual(esp(image_), esp(source));
+    const rest = (listing: Map<string, Entry>) =>
+      new Map([...listing].filter(([path]) => !path.startsWith("boot/efi/") && path !== "boot/efi"));
+    assert.deepEqual(rest(image_), rest(source));
+    assert.equal(readFileSync(join(extracted, "etc/fstab"), "utf8"), fstabOf(planOf(EXAMPLE, SIZE)));
+  });
+
+  it("is reproducible: two builds at different times in different directories are byte-identical", async () => {
+    const first = join(outputDir("repro-a"), "disk.img");
+    const second = join(outputDir("repro-b"), "disk.img");
+    const unseeded = join(outputDir("repro-c"), "disk.img");
+    assert.equal(build([EXAMPLE, "-o", first, "--size", SIZE, "--root", tree, "--seed", SEED]).status, 0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal(build([EXAMPLE, "-o", second, "--size", SIZE, "--root", tree, "--seed", SEED]).status, 0);
+    assert.equal(build([EXAMPLE, "-o", unseeded, "--size", SIZE, "--root", tree]).status, 0);
+    const firstHash = await sha256(first);
+    assert.equal(await sha256(second), firstHash);
+    assert.equal(
+      await sha256(join(work, "example", "disk.img")),
+      firstHash,
+      "the same as the first test's build",
+    );
+    assert.notEqual(await sha256(unseeded), firstHash, "without a seed the identifiers are random");
+  });
+
+  it("makes every file system type; each one's own checker agrees", () => {
+    const out = outputDir("types");
+    const config = join(out, "all-types.yaml");
+    writeFileSync(config, ALL_TYPES);
+    const image = join(out, "disk.img");
+    const result = build([config, "-o", image, "--size", "2GiB", "--root", tree, "--seed", SEED]);
+    assert.equal(result.status, 0, result.stderr);
+    const plan = planOf(config, "2GiB");
+    const ids = Object.fromEntries(
+      ["esp", "swap", "root", "boot", "srv", "data"].map((name) => {
+        const part = partitionOf(plan, name);
+        const id = blkidAt(image, part.startBytes, part.sizeBytes);
+        return [name, `${id.TYPE} ${id.LABEL}`];
+      }),
+    );
+    assert.deepEqual(ids, {
+      esp: "vfat ESP",
+      swap: "swap swap0",
+      root: "ext4 root",
+      boot: "ext2 boot",
+      srv: "btrfs srv",
+      data: "xfs data",
+    });
+    const srv = partitionOf(plan, "srv");
+    run([
+      "btrfs",
+      "check",
+      "--readonly",
+      extract(image, srv.startBytes, srv.sizeBytes, join(out, "srv.btrfs")),
+    ]);
+    const data = partitionOf(plan, "data");
+    run(["xfs_repair", "-n", "-f", extract(image, data.startBytes, data.sizeBytes, join(out, "data.xfs"))]);
+    const boot = partitionOf(plan, "boot");
+    run(["e2fsck", "-fn", `${image}?offset=${boot.startBytes}`]);
+    if (asRoot) {
+      // btrfs got /srv's files, and the /boot file system holds boot/ including boot/efi (no ESP mount here).
+      withMounted(image, srv.startBytes, srv.sizeBytes, (dir) =>
+        assert.deepEqual(listTree(dir), expected(listTree(join(tree, "srv")), 0)),
+      );
+      withMounted(image, boot.startBytes, boot.sizeBytes, (dir) =>
+        assert.deepEqual(listTree(dir), expected(listTree(join(tree, "boot")), 0)),
+      );
+    }
+    // Sparse: a 2 GiB image with a few MiB of files allocates a few tens of MiB (mostly file system metadata).
+    assert.ok(
+      statSync(image).blocks * 512 < 96 * 1024 * 1024,
+      `${statSync(image).blocks * 512} bytes allocated`,
+    );
+  });
+
+  it("writes qcow2 and a bmap that bmaptool verifies", async () => {
+    const out = outputDir("formats");
+    const raw = join(out, "disk.img");
+    const qcow2 = join(out, "disk.qcow2");
+    assert.equal(
+      build([EXAMPLE, "-o", raw, "--size", SIZE, "--root", tree, "--seed", SEED, "--bmap"]).status,
+      0,
+    );
+    assert.equal(
+      build([EXAMPLE, "-o", qcow2, "--size", SIZE, "--root", tree, "--seed", SEED, "--format", "qcow2"])
+        .status,
+      0,
+    );
+    const info = JSON.parse(run(["qemu-img", "info", "--output", "json", qcow2])) as { format: string };
+    assert.equal(info.format, "qcow2");
+    run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw, qcow2]);
+    const copy = join(out, "copy.img");
+    run(["bmaptool", "copy", "--bmap", `${raw}.bmap`, raw, copy]);
+    assert.equal(await sha256(copy), await sha256(raw));
+  });
+
+  it("refuses what it cannot do before writing anything, and a failed build leaves nothing", () => {
+    const out = outputDir("failures");
+    const image = join(out, "disk.img");
+    writeFileSync(image, "precious");
+    if (asRoot) chownSync(image, NOBODY, NOBODY);
+    const exists = build([EXAMPLE, "-o", image, "--size", SIZE]);
+    assert.equal(exists.status, 2, exists.stderr);
+    assert.match(exists.stderr, /exists; pass --force/);
+    assert.equal(readFileSync(image, "utf8"), "precious");
+
+    const lvm = build([
+      join(REPO_ROOT, "examples", "lvm.yaml"),
+      "-o",
+      join(out, "lvm.img"),
+      "--size",
+      "8GiB",
+    ]);
+    assert.equal(lvm.status, 3, lvm.stderr);
+    assert.match(lvm.stderr, /do not make LVM, LUKS or md RAID layers yet/);
+
+    // /var is 64 MiB, the tree's var/ holds 100 MiB: mke2fs fails, nothing is left behind.
+    const small = join(out, "small.yaml");
+    writeFileSync(
+      small,
+      readFileSync(EXAMPLE, "utf8")
+        .replace("size: 70%", "size: 200MiB")
+        .replace(/size: 100%/, "size: 64MiB"),
+    );
+    const big = join(work, "big-tree");
+    cpSync(tree, big, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(big, "var", "huge"), Buffer.alloc(100 * 1024 * 1024, 1));
+    if (asRoot) run(["chown", "-R", "-h", `${NOBODY}:${NOBODY}`, big]);
+    const failed = build([small, "-o", join(out, "small.img"), "--size", SIZE, "--root", big, "--force"]);
+    assert.equal(failed.status, 8, failed.stderr);
+    assert.match(failed.stderr, /mke2fs .*-d .*failed/s);
+    assert.deepEqual(
+      readdirSync(out).sort(),
+      ["disk.img", "small.yaml"],
+      "no half image, no temporary files",
+    );
+    rmSync(big, { recursive: true, force: true });
+  });
+
+  it("device mode and offline mode make the same table and the same file systems from one seed", (t) => {
+    if (!asRoot) return t.skip("device mode needs root");
+    const dir = outputDir("cross-mode");
+    const config = join(dir, "all-types.yaml");
+    writeFileSync(config, ALL_TYPES);
+    const params = join(dir, "params.yaml");
+    writeFileSync(
+      params,
+      [
+        `config: ${config}`,
+        `image-dir: ${join(dir, "images")}`,
+        "image-size: 2GiB",
+        "root-fs-type: ext4",
+        "root-label:",
+        `mount-base: ${join(dir, "mnt")}`,
+        `build-dir: ${dir}`,
+        "",
+      ].join("\n"),
+    );
+    const device = join(dir, "images", "image0.raw");
+    try {
+      for (const phase of [["init"], ["create", "--seed", SEED], ["umount"], ["cleanup"]]) {
+        const result = runCli(["--params", params, ...phase]);
+        assert.equal(result.status, 0, `${phase[0]}: ${result.stderr}`);
+      }
+    } finally {
+      runCli(["--params", params, "umount"]);
+    }
+    const offline = join(dir, "offline.img");
+    const built = build([config, "-o", offline, "--size", "2GiB", "--seed", SEED]);
+    assert.equal(built.status, 0, built.stderr);
+    const table = (image: string) => {
+      const parsed = JSON.parse(run(["sfdisk", "-J", image])) as { partitiontable: Record<string, unknown> };
+      const { device: _device, ...rest } = parsed.partitiontable;
+      return JSON.stringify(rest).replaceAll(image, "IMAGE");
+    };
+    assert.equal(table(offline), table(device), "the same GPT, GUIDs included");
+    const plan = planOf(config, "2GiB");
+    for (const part of plan.disks[0]!.partitions) {
+      const ids = (image: string) => {
+        const { TYPE, LABEL, UUID, VERSION } = blkidAt(image, part.startBytes, part.sizeBytes);
+        return { TYPE, LABEL, UUID, VERSION };
+      };
+      assert.deepEqual(ids(offline), ids(device), part.name);
+    }
+  });
+
+  it("--owner keep stores the builder's own uid", (t) => {
+    if (!asRoot) return t.skip("needs a known builder uid (runs as root in CI)");
+    const out = outputDir("owner");
+    const image = join(out, "disk.img");
+    const result = build([EXAMPLE, "-o", image, "--size", SIZE, "--root", tree, "--owner", "keep"]);
+    assert.equal(result.status, 0, result.stderr);
+    const root = partitionOf(planOf(EXAMPLE, SIZE), "root");
+    withMounted(image, root.startBytes, root.sizeBytes, (dir) => {
+      assert.equal(statSync(join(dir, "etc/hostname")).uid, NOBODY);
+      assert.equal(statSync(join(dir, "usr/bin/tool")).gid, NOBODY);
+    });
+  });
+});
+
+function fstabOf(plan: Plan): string {
+  return plan.fstab
+    .map((f) => `${f.spec} ${f.mountPoint} ${f.fsType} ${f.options} ${f.dumpFreq} ${f.fsckPassNo}\n`)
+    .join("");
+}
