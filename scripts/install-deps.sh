@@ -9,6 +9,10 @@ packages=(
   python3-diskimage-builder         # the reference implementation, for differential tests
   e2fsprogs xfsprogs dosfstools btrfs-progs
   lvm2 cryptsetup-bin mdadm
+  mtools                            # offline build: mcopy fills vfat inside the image file
+  qemu-utils bmap-tools             # offline build: --format qcow2; tests check --bmap with bmaptool
+  libguestfs-tools linux-image-amd64  # guestfish, an independent reader of finished images (tests);
+                                      # the kernel is only a Recommends of supermin, so named here
 )
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

@@ -126,6 +126,16 @@ export class UnsupportedError extends BlocksmithError {
   }
 }
 
+/** A file system could not be filled from the tree (a name the format cannot hold, an unreadable file). */
+export class PopulateError extends BlocksmithError {
+  readonly exitCode = ExitCode.failure;
+  readonly kind = "populate";
+  constructor(message: string) {
+    super(message);
+    this.name = "PopulateError";
+  }
+}
+
 /** Bad command-line usage (unknown getval symbol, missing argument). */
 export class UsageError extends BlocksmithError {
   readonly exitCode = ExitCode.usage;

@@ -12,7 +12,6 @@ import {
   ftruncateSync,
   mkdtempSync,
   openSync,
-  readdirSync,
   readSync,
   renameSync,
   rmSync,
@@ -103,14 +102,6 @@ function placement(
   };
 }
 
-function isEmptyDir(path: string): boolean {
-  try {
-    return readdirSync(path).length === 0;
-  } catch {
-    return true;
-  }
-}
-
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const output = resolve(options.output);
   const root = options.root !== undefined ? resolve(options.root) : null;
@@ -129,23 +120,16 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   });
   const disk = checkOfflineSupport(plan);
   const populations = new Map(planPopulation(plan, root).map((p) => [p.filesystem, p]));
-  for (const fs of plan.filesystems) {
-    const population = populations.get(fs.name);
-    if (fs.type !== "xfs" || !population) continue;
-    if (
-      population.files.length > 0 ||
-      !isEmptyDir(population.source ?? "") ||
-      population.mountPointDirs.length > 0
-    )
-      throw new UnsupportedError(
-        `offline builds cannot fill xfs yet ("${fs.name}" at ${population.mountPoint} would get files);` +
-          ` use ext4 or btrfs there, or device mode`,
-      );
-  }
   const reproducible = options.epochSeconds !== undefined;
+  const unreproducible = plan.filesystems.filter((fs) => fs.type === "btrfs" || fs.type === "xfs");
+  if (options.seed !== undefined && unreproducible.length > 0)
+    options.log({
+      event: "warning",
+      message: `${unreproducible.map((fs) => `${fs.type} "${fs.name}"`).join(", ")} will not be byte-reproducible: btrfs-progs and xfsprogs stamp the current time and random internal ids`,
+    });
   const needsNamespace = [...populations.keys()].some((name) => {
     const type = plan.filesystems.find((fs) => fs.name === name)?.type;
-    return type !== "swap" && type !== "xfs";
+    return type !== "swap";
   });
   await requireTools([
     ...plan.filesystems.flatMap((fs) => offlineTools(fs.type, populations.has(fs.name), reproducible)),
@@ -278,7 +262,7 @@ async function makeFilesystem(
     uuid,
     ...(context.seed !== undefined ? { hashSeed: context.ids.uuid(`ext-hash-seed:${fs.name}`) } : {}),
     ...(context.epochSeconds !== undefined ? { epochSeconds: context.epochSeconds } : {}),
-    populated: populated && fs.type !== "xfs",
+    populated,
     tempFile: join(context.work, `${fs.name}.${fs.type}`),
   });
   if (work.kind === "header") {
@@ -298,7 +282,7 @@ async function makeFilesystem(
       closeSync(fd);
     }
   }
-  await runCommands(work.commands, populated && fs.type !== "xfs" ? population : undefined, fs, context);
+  await runCommands(work.commands, populated ? population : undefined, fs, context);
   if (work.kind === "temp-file") {
     const ranges = await dataRanges((argv, purpose) => context.run(argv, purpose), work.file);
     const fd = openSync(image, "r+");

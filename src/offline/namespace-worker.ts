@@ -3,14 +3,16 @@
  * it, and reports every command (and a failure) as JSON lines in the job's events file. Exit status 1
  * on failure; the parent turns the recorded error into a CommandError naming the inner command.
  */
-import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandError, runCommand } from "../core/runner.js";
 import type { WorkerEvent, WorkerJob } from "./namespace.js";
+import { xfsProto } from "../nodes/level2/mkfs/xfs-proto.js";
 import { buildStaging } from "./staging.js";
 
-function expand(argv: readonly string[], staging: string): string[] {
+function expand(argv: readonly string[], staging: string, protoFile: string | undefined): string[] {
   return argv.flatMap((arg) => {
+    if (arg === "{proto}" && protoFile !== undefined) return [protoFile];
     if (arg === "{staging-entries}")
       return readdirSync(staging)
         .sort()
@@ -37,8 +39,12 @@ async function main(jobFile: string): Promise<number> {
       current = { argv: [...argv], purpose };
       return run(argv, purpose);
     });
+    if (job.protoFile !== undefined) {
+      current = { argv: [], purpose: "describe the view as an xfs protofile" };
+      writeFileSync(job.protoFile, xfsProto(job.staging.staging));
+    }
     for (const command of job.commands) {
-      const argv = expand(command.argv, job.staging.staging);
+      const argv = expand(command.argv, job.staging.staging, job.protoFile);
       // An mcopy of an empty directory has nothing to copy (and mcopy refuses no sources).
       if (command.argv.includes("{staging-entries}") && argv.length === command.argv.length - 1) continue;
       current = { argv, purpose: command.purpose };
@@ -56,7 +62,9 @@ async function main(jobFile: string): Promise<number> {
             message: error.reason,
           }
         : {
-            ...current,
+            // No command failed: blocksmith's own work did (argv stays empty, the parent knows).
+            argv: [],
+            purpose: current.purpose,
             exitCode: null,
             stderr: (error as Error).message,
             message: `failed: ${(error as Error).message}`,

@@ -8,13 +8,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PopulateError } from "../core/errors.js";
 import { CommandError, type CommandLogEntry, runCommand } from "../core/runner.js";
 import type { StagingSpec } from "./staging.js";
 
 export type Owner = "root" | "keep";
 
 export interface NamespaceCommand {
-  /** May contain `{staging}` (the view's directory) and `{staging-entries}` (one argument per entry of it). */
+  /**
+   * May contain `{staging}` (the view's directory), `{staging-entries}` (one argument per entry of it) and
+   * `{proto}` (an xfs protofile of the view).
+   */
   argv: string[];
   purpose: string;
   env?: Record<string, string>;
@@ -24,6 +28,8 @@ export interface WorkerJob {
   staging: StagingSpec;
   commands: NamespaceCommand[];
   eventsFile: string;
+  /** Where to write an xfs protofile describing the view (`{proto}` in the argv), for mkfs.xfs -p. */
+  protoFile?: string;
 }
 
 export type WorkerEvent =
@@ -63,6 +69,9 @@ export async function runInNamespace(
       staging: { ...staging, staging: stagingDir, scratch },
       commands,
       eventsFile: join(dir, "events.jsonl"),
+      ...(commands.some((command) => command.argv.includes("{proto}"))
+        ? { protoFile: join(dir, "xfs.proto") }
+        : {}),
     };
     const jobFile = join(dir, "job.json");
     writeFileSync(jobFile, JSON.stringify(job));
@@ -84,6 +93,7 @@ export async function runInNamespace(
     const inner = events.find((event) => "error" in event);
     if (inner && "error" in inner) {
       const { argv: innerArgv, purpose, exitCode, stderr, message } = inner.error;
+      if (innerArgv.length === 0) throw new PopulateError(`${purpose}: ${stderr}`);
       throw new CommandError(innerArgv, purpose, exitCode ?? undefined, stderr, message);
     }
     if (failure !== undefined) throw failure;

@@ -57,6 +57,8 @@ export function makeTree(root: string): void {
   file(root, "boot/efi/EFI/BOOT/BOOTX64.EFI", pseudoRandom(100 * 1024, 5));
   file(root, "boot/efi/EFI/debian/grub.cfg", "set timeout=1\n");
   file(root, "srv/www/index.html", "<p>hello</p>\n");
+  file(root, "data/db/table.dat", pseudoRandom(200 * 1024, 11), 0o640);
+  symlinkSync("db/table.dat", join(root, "data/current"));
   mkdirSync(join(root, "empty-dir"));
   setTimes(root);
 }

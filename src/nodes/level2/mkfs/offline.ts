@@ -141,7 +141,18 @@ export function offlineMkfs(input: OfflineFilesystemInput): OfflineFilesystemWor
       file,
       commands: [
         {
-          argv: ["mkfs.xfs", ...fs.opts, "-L", fs.label, "-m", `uuid=${uuid}`, "-q", "-f", file],
+          argv: [
+            "mkfs.xfs",
+            ...fs.opts,
+            "-L",
+            fs.label,
+            "-m",
+            `uuid=${uuid}`,
+            "-q",
+            "-f",
+            ...(input.populated ? ["-p", "{proto}"] : []),
+            file,
+          ],
           purpose: `make ${what}`,
         },
       ],
