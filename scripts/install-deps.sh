@@ -9,6 +9,7 @@ packages=(
   python3-diskimage-builder         # the reference implementation, for differential tests
   e2fsprogs xfsprogs dosfstools btrfs-progs
   lvm2 cryptsetup-bin mdadm
+  libguestfs-tools                  # guestfish: reads the VM suite's LUKS+LVM image independently
 )
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
@@ -26,6 +27,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The VM suite's User-mode Linux bind-mounts its kernel modules onto /lib/modules (-> usr/lib/modules);
+# a machine without any kernel modules installed lacks the directory, and the VM then does not boot.
+if [ ! -d /usr/lib/modules ]; then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" mkdir -p /usr/lib/modules
 fi
 
 npm ci --no-audit --no-fund

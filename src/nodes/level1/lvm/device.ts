@@ -109,7 +109,9 @@ export async function createLogicalVolume(
     isolatedLvmArgv(session.resolve(argv), devices),
     `create LV ${lv.volumeGroup}/${lv.name}`,
   );
-  // lvcreate waits for udev (or makes the node itself without udev), so the node is there now.
+  // A thin pool is no block device for others to use: udev drops its /dev/<vg>/<pool> link once thin
+  // LVs use it (seen in the VM). Others: lvcreate waits for udev (or makes the node without udev).
+  if (lv.lvType === "thin-pool") return;
   if (!existsSync(lv.device)) throw new Error(`lvcreate succeeded but ${lv.device} does not exist`);
   session.devices.set(lv.name, lv.device);
 }
