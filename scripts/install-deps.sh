@@ -11,7 +11,7 @@ packages=(
   lvm2 cryptsetup-bin mdadm
   mtools                            # offline build: mcopy fills vfat inside the image file
   qemu-utils bmap-tools             # offline build: --format qcow2; tests check --bmap with bmaptool
-  libguestfs-tools linux-image-amd64  # guestfish, an independent reader of finished images (tests);
+  libguestfs-tools linux-image-amd64  # guestfish: independent reader of finished images (tests);
                                       # the kernel is only a Recommends of supermin, so named here
 )
 
@@ -30,6 +30,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The VM suite's User-mode Linux bind-mounts its kernel modules onto /lib/modules (-> usr/lib/modules);
+# a machine without any kernel modules installed lacks the directory, and the VM then does not boot.
+if [ ! -d /usr/lib/modules ]; then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" mkdir -p /usr/lib/modules
 fi
 
 npm ci --no-audit --no-fund

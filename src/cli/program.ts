@@ -289,10 +289,12 @@ function buildProgram(cli: Invocation): Command {
 
   program
     .command("writefstab")
-    .description("DIB phase: write <build-dir>/built/etc/fstab")
+    .description(
+      "DIB phase: write <build-dir>/built/etc/fstab (and crypttab when the image has LUKS volumes)",
+    )
     .action(() => {
-      const file = runWritefstab(paramsFrom(program, cli));
-      cli.io.stderr(`blocksmith: wrote ${file}\n`);
+      for (const file of runWritefstab(paramsFrom(program, cli)))
+        cli.io.stderr(`blocksmith: wrote ${file}\n`);
     });
 
   return program;

@@ -8,16 +8,27 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { loadConfigText } from "../config/load.js";
 import { type Params, stateDir } from "../config/params.js";
-import { StateError, UnsupportedError } from "../core/errors.js";
+import { BlocksmithError, StateError, UnsupportedError } from "../core/errors.js";
 import { requireTools } from "../core/runner.js";
 import { checkDevice, readDeviceSize } from "../nodes/level0/device/device.js";
 import { attachImage, createImage, detachLoop, removeImage } from "../nodes/level0/local-loop/device.js";
+import { formatCrypttabLine } from "../nodes/level1/luks/crypttab.js";
+import { closeLuks, formatLuks, luksProblems, openLuks } from "../nodes/level1/luks/device.js";
+import {
+  checkVolumeGroupNamesFree,
+  createLogicalVolume,
+  createPhysicalVolume,
+  createVolumeGroup,
+  releaseLogicalVolume,
+  releaseVolumeGroup,
+} from "../nodes/level1/lvm/device.js";
 import { scanPartitions, writePartitionTable } from "../nodes/level1/partitioning/device.js";
+import { createRaid, raidProblems, stopRaid } from "../nodes/level1/raid/device.js";
 import { mountFilesystem, unmountFilesystem } from "../nodes/level3/mount/device.js";
 import { formatFstabLine } from "../nodes/level4/fstab/plan.js";
 import { planLayout } from "../plan/planner.js";
 import { emptyPlan, type Plan, type StepPlan } from "../plan/types.js";
-import type { Resource } from "./journal.js";
+import type { ReleaseMode, Resource } from "./journal.js";
 import { replay } from "./journal.js";
 import { DeviceSession, journalPath, runLogged, type SessionOptions } from "./session.js";
 
@@ -30,6 +41,12 @@ export const SUPPORTED_ACTIONS: ReadonlySet<string> = new Set([
   "check-device",
   "write-partition-table",
   "rescan-partitions",
+  "mdadm-create",
+  "luksFormat",
+  "luksOpen",
+  "pvcreate",
+  "vgcreate",
+  "lvcreate",
   "mkfs",
   "mkdir",
   "mount",
@@ -70,9 +87,38 @@ function checkSupported(plan: Plan): void {
   if (unsupported.length > 0) {
     const kinds = [...new Set(unsupported.map((step) => `${step.action} (${step.node})`))];
     throw new UnsupportedError(
-      `device mode in this version handles local_loop, device, partitioning, mkfs, mount and fstab; this config also needs: ${kinds.join(", ")}`,
+      `device mode in this version handles local_loop, device, partitioning, raid, luks, lvm, mkfs, mount and fstab; this config also needs: ${kinds.join(", ")}`,
     );
   }
+}
+
+/**
+ * What would clash with the host or cannot work, found before anything is touched: VG, mapping and
+ * array names the host already has, LUKS volumes without a readable key.
+ */
+async function checkLevel1Names(plan: Plan, options: SessionOptions): Promise<void> {
+  const problems = [...plan.encrypted.flatMap(luksProblems), ...plan.raids.flatMap(raidProblems)];
+  if (problems.length > 0) throw new UnsupportedError(problems.join("\n"));
+  try {
+    await checkVolumeGroupNamesFree(
+      (argv, purpose) => runLogged(options, argv, purpose),
+      plan.volumeGroups.map((vg) => vg.name),
+    );
+  } catch (error) {
+    if (error instanceof BlocksmithError) throw error;
+    throw new UnsupportedError((error as Error).message);
+  }
+}
+
+/** Tools the release path may need besides the planned commands (the journal may need them later). */
+function releaseTools(plan: Plan): string[] {
+  return [
+    ...(plan.volumeGroups.length > 0
+      ? ["vgs", "lvs", "vgchange", "lvchange", "vgremove", "lvremove", "pvremove"]
+      : []),
+    ...(plan.raids.length > 0 ? ["mdadm"] : []),
+    ...(plan.encrypted.length > 0 ? ["cryptsetup"] : []),
+  ];
 }
 
 export async function runCreate(params: Params, options: SessionOptions): Promise<Plan> {
@@ -88,8 +134,10 @@ export async function runCreate(params: Params, options: SessionOptions): Promis
     "umount",
     "findmnt",
     "fstrim",
+    ...releaseTools(plan),
     ...plan.steps.map((s) => s.argv[0]!).filter(Boolean),
   ]);
+  await checkLevel1Names(plan, options);
   if (replay(journalPath(params)).length > 0)
     throw new StateError(
       "the journal still holds resources of an earlier run; run `delete` (or `cleanup`) first",
@@ -114,7 +162,7 @@ export async function runCreate(params: Params, options: SessionOptions): Promis
       event: "warning",
       message: `create failed; releasing what it took: ${(error as Error).message}`,
     });
-    await releaseAll(session, { keepImages: false });
+    await releaseAll(session, { keepImages: false, mode: "remove" });
     throw error;
   }
   writeState(session);
@@ -147,6 +195,38 @@ async function runStep(
       return writePartitionTable(session, disk!);
     case "rescan-partitions":
       return scanPartitions(session, disk!);
+    case "mdadm-create":
+      return createRaid(
+        session,
+        plan.raids.find((r) => r.name === step.node)!,
+        step.argv,
+      );
+    case "luksFormat":
+      return formatLuks(
+        session,
+        plan.encrypted.find((e) => e.name === step.node)!,
+        step.argv,
+      );
+    case "luksOpen":
+      return openLuks(
+        session,
+        plan.encrypted.find((e) => e.name === step.node)!,
+        step.argv,
+      );
+    case "pvcreate":
+      return createPhysicalVolume(session, step.argv);
+    case "vgcreate":
+      return createVolumeGroup(
+        session,
+        plan.volumeGroups.find((v) => v.name === step.node)!,
+        step.argv,
+      );
+    case "lvcreate":
+      return createLogicalVolume(
+        session,
+        plan.logicalVolumes.find((l) => l.name === step.node)!,
+        step.argv,
+      );
     case "mkfs": {
       const fs = plan.filesystems.find((f) => f.name === step.node)!;
       session.devices.set(fs.name, session.devices.get(fs.base)!);
@@ -192,6 +272,10 @@ function writeState(session: DeviceSession): void {
       if (partition.role !== "extended")
         blockdev[partition.name] = { device: session.devices.get(partition.name)! };
   }
+  // Stacked devices in creation order, as DIB's lvm plugin records its LVs.
+  for (const raid of plan.raids) blockdev[raid.name] = { device: raid.device };
+  for (const volume of plan.encrypted) blockdev[volume.name] = { device: volume.device };
+  for (const lv of plan.logicalVolumes) blockdev[lv.name] = { device: lv.device };
   const filesys = Object.fromEntries(
     plan.filesystems.map((fs) => [
       fs.name,
@@ -228,15 +312,25 @@ function writeState(session: DeviceSession): void {
     mount,
     mount_order: plan.mounts.map((m) => m.mountPoint),
     fstab,
-    blocksmith: { plan },
+    blocksmith: { plan, luksUuids: Object.fromEntries(session.luksUuids) },
   };
   writeFileSync(join(stateDir(session.params), "state.json"), JSON.stringify(state));
 }
 
-function readPlanFromState(params: Params): Plan | undefined {
+interface BlocksmithState {
+  plan: Plan;
+  /** luks node name → LUKS UUID (older state files have none). */
+  luksUuids?: Record<string, string>;
+}
+
+function readBlocksmithState(params: Params): BlocksmithState | undefined {
   const file = join(stateDir(params), "state.json");
   if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, "utf8")) as { blocksmith?: { plan: Plan } }).blocksmith?.plan;
+  return (JSON.parse(readFileSync(file, "utf8")) as { blocksmith?: BlocksmithState }).blocksmith;
+}
+
+function readPlanFromState(params: Params): Plan | undefined {
+  return readBlocksmithState(params)?.plan;
 }
 
 function sessionFromJournal(params: Params, options: SessionOptions): DeviceSession {
@@ -244,14 +338,20 @@ function sessionFromJournal(params: Params, options: SessionOptions): DeviceSess
   return new DeviceSession(plan, params, options);
 }
 
-/** Releases every resource the journal holds, newest first; images too unless `keepImages`. */
-async function releaseAll(session: DeviceSession, { keepImages }: { keepImages: boolean }): Promise<void> {
+/**
+ * Releases every resource the journal holds, newest first; images too unless `keepImages`. `mode` says
+ * whether VGs, LVs and md arrays are only deactivated (umount, cleanup) or removed (rollback, delete).
+ */
+async function releaseAll(
+  session: DeviceSession,
+  { keepImages, mode }: { keepImages: boolean; mode: ReleaseMode },
+): Promise<void> {
   const held = session.journal.held().reverse();
   let firstError: unknown;
   for (const resource of held) {
     if (keepImages && resource.kind === "image-file") continue;
     try {
-      await release(session, resource);
+      await release(session, resource, mode);
       session.journal.release(resource.id);
       session.options.log({ event: "release", node: resource.node, message: `released ${resource.id}` });
     } catch (error) {
@@ -266,8 +366,16 @@ async function releaseAll(session: DeviceSession, { keepImages }: { keepImages: 
   if (firstError !== undefined) throw firstError;
 }
 
-async function release(session: DeviceSession, resource: Resource): Promise<void> {
+async function release(session: DeviceSession, resource: Resource, mode: ReleaseMode): Promise<void> {
   switch (resource.kind) {
+    case "logical-volume":
+      return releaseLogicalVolume(session, resource, mode);
+    case "volume-group":
+      return releaseVolumeGroup(session, resource, mode);
+    case "luks":
+      return closeLuks(session, resource, mode);
+    case "md-array":
+      return stopRaid(session, resource, mode);
     case "mount":
       return unmountFilesystem(session, resource);
     case "loop-device":
@@ -282,31 +390,44 @@ async function release(session: DeviceSession, resource: Resource): Promise<void
 /** DIB `umount`: unmount everything and detach the loop devices; the images stay for conversion. */
 export async function runUmount(params: Params, options: SessionOptions): Promise<void> {
   if (!existsSync(journalPath(params))) return;
-  await releaseAll(sessionFromJournal(params, options), { keepImages: true });
+  await releaseAll(sessionFromJournal(params, options), { keepImages: true, mode: "deactivate" });
 }
 
 /** DIB `cleanup` (success path): release whatever is left but the images, then drop the state directory. */
 export async function runCleanup(params: Params, options: SessionOptions): Promise<void> {
   if (existsSync(journalPath(params)))
-    await releaseAll(sessionFromJournal(params, options), { keepImages: true });
+    await releaseAll(sessionFromJournal(params, options), { keepImages: true, mode: "deactivate" });
   rmSync(stateDir(params), { recursive: true, force: true });
 }
 
 /** DIB `delete` (error path): release everything, images included, then drop the state directory. */
 export async function runDelete(params: Params, options: SessionOptions): Promise<void> {
   if (existsSync(journalPath(params)))
-    await releaseAll(sessionFromJournal(params, options), { keepImages: false });
+    await releaseAll(sessionFromJournal(params, options), { keepImages: false, mode: "remove" });
   rmSync(stateDir(params), { recursive: true, force: true });
 }
 
-/** DIB `writefstab`: `<build-dir>/built/etc/fstab` in mount order; an empty file when nothing is mounted. */
-export function runWritefstab(params: Params): string {
-  const plan = readPlanFromState(params);
-  if (!plan)
+/**
+ * DIB `writefstab`: `<build-dir>/built/etc/fstab` in mount order (an empty file when nothing is
+ * mounted), and `crypttab` next to it when the image has LUKS volumes. Returns the files written.
+ */
+export function runWritefstab(params: Params): string[] {
+  const state = readBlocksmithState(params);
+  if (!state)
     throw new StateError(`${join(stateDir(params), "state.json")} does not exist; run \`create\` first`);
+  const { plan } = state;
   const etc = join(params["build-dir"], "built", "etc");
   mkdirSync(etc, { recursive: true });
-  const file = join(etc, "fstab");
-  writeFileSync(file, plan.fstab.map((entry) => `${formatFstabLine(entry)}\n`).join(""));
-  return file;
+  const fstab = join(etc, "fstab");
+  writeFileSync(fstab, plan.fstab.map((entry) => `${formatFstabLine(entry)}\n`).join(""));
+  if (plan.encrypted.length === 0) return [fstab];
+  const crypttab = join(etc, "crypttab");
+  const lines = plan.encrypted.map((volume) => {
+    const uuid = state.luksUuids?.[volume.name];
+    if (uuid === undefined)
+      throw new StateError(`state.json has no LUKS UUID for "${volume.name}"; run \`create\` again`);
+    return `${formatCrypttabLine(volume, uuid)}\n`;
+  });
+  writeFileSync(crypttab, lines.join(""));
+  return [fstab, crypttab];
 }

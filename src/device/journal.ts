@@ -11,7 +11,14 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync,
 import { StateError } from "../core/errors.js";
 
 export type ResourceKind =
-  "image-file" | "loop-device" | "partition-scan" | "mount" | "volume-group" | "luks" | "md-array";
+  | "image-file"
+  | "loop-device"
+  | "partition-scan"
+  | "mount"
+  | "volume-group"
+  | "logical-volume"
+  | "luks"
+  | "md-array";
 
 export interface Resource {
   /** Unique within a journal, e.g. "loop-device:image0" or "mount:/". */
@@ -22,6 +29,12 @@ export interface Resource {
   /** What releasing it needs: a path, a device, a mount target, a VG or mapping name. */
   detail: Record<string, string>;
 }
+
+/**
+ * How a phase releases what it holds: `umount` and `cleanup` deactivate (the LVs, LUKS header and md
+ * superblocks stay in the image for the next boot); rollback and `delete` remove them.
+ */
+export type ReleaseMode = "deactivate" | "remove";
 
 type JournalLine =
   | { op: "take"; at: string; resource: Resource }

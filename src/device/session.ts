@@ -40,6 +40,8 @@ export class DeviceSession {
   readonly devices = new Map<string, string>();
   /** mkfs node name → UUID used. */
   readonly uuids = new Map<string, string>();
+  /** luks node name → the LUKS header's UUID (read back after luksFormat; crypttab names it). */
+  readonly luksUuids = new Map<string, string>();
 
   constructor(
     readonly plan: Plan,
@@ -54,7 +56,8 @@ export class DeviceSession {
     return this.params["mount-base"] ?? join(this.params["build-dir"], "mnt");
   }
 
-  run(argv: readonly string[], purpose: string, input?: string): Promise<CommandResult> {
+  /** `input` goes to the command's standard input (keys): it is never logged. */
+  run(argv: readonly string[], purpose: string, input?: string | Buffer): Promise<CommandResult> {
     return runLogged(this.options, argv, purpose, input);
   }
 
@@ -87,7 +90,7 @@ export function runLogged(
   options: Pick<SessionOptions, "log">,
   argv: readonly string[],
   purpose: string,
-  input?: string,
+  input?: string | Buffer,
   env?: Record<string, string>,
 ): Promise<CommandResult> {
   return runCommand(argv, {

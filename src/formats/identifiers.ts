@@ -11,6 +11,8 @@
  * - `gpt-disk:<disk>`               the GPT disk GUID, e.g. `gpt-disk:image0`
  * - `gpt-partition:<disk>:<node>`   a GPT partition's unique GUID, e.g. `gpt-partition:image0:root`
  * - `mbr-signature:<disk>`          the 32-bit MBR disk signature at offset 440, e.g. `mbr-signature:image0`
+ * - `luks:<node>`                   a LUKS header's UUID (`cryptsetup luksFormat --uuid`), e.g. `luks:cryptroot`
+ * - `md-array:<node>`               an md array's UUID (`mdadm --create --uuid`), e.g. `md-array:md0`
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 
@@ -21,6 +23,8 @@ export const purposes = {
   gptDisk: (disk: string): string => `gpt-disk:${disk}`,
   gptPartition: (disk: string, partition: string): string => `gpt-partition:${disk}:${partition}`,
   mbrSignature: (disk: string): string => `mbr-signature:${disk}`,
+  luks: (node: string): string => `luks:${node}`,
+  mdArray: (node: string): string => `md-array:${node}`,
 } as const;
 
 /** Canonical (lower-case, hyphenated) text form of 16 bytes in RFC 4122 (big-endian) order. */

@@ -69,3 +69,26 @@ export function deviceSuite(prefix: string): { skip: string | false; work: strin
   });
   return { skip, work };
 }
+
+/** Why LVM/LUKS/md tests cannot run here (no device-mapper or md in the kernel), or undefined. */
+export function stackTestsUnavailable(): string | undefined {
+  const devices = deviceTestsUnavailable();
+  if (devices !== undefined) return devices;
+  if (!existsSync("/dev/mapper/control")) return "no device-mapper (/dev/mapper/control); run it in the VM";
+  // md is a module in Debian's kernels; it loads on first use, but /proc/mdstat only appears once loaded.
+  spawnSync("modprobe", ["md_mod"]);
+  if (!existsSync("/proc/mdstat")) return "no md driver (/proc/mdstat); run it in the VM";
+  return undefined;
+}
+
+/** deviceSuite for stacked devices (LVM, LUKS, md): same skip rules, a stricter probe. */
+export function stackSuite(prefix: string): { skip: string | false; work: string } {
+  const reason = stackTestsUnavailable();
+  if (reason !== undefined && process.env.CI === "true")
+    throw new Error(`CI=true but the LVM/LUKS/md suite cannot run: ${reason}`);
+  if (reason !== undefined) {
+    console.log(`# stacked-device suite skipped: ${reason}`);
+    return { skip: reason, work: "" };
+  }
+  return deviceSuite(prefix);
+}
