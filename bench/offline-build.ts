@@ -84,12 +84,14 @@ async function main(): Promise<void> {
       scratchDir: join(work, "scratch"),
     };
     mkdirSync(workload.scratchDir);
+    const configDir = join(work, "config");
+    mkdirSync(configDir);
 
     const outcomes: Outcome[] = CONTENDERS.map((contender) => {
       const missing = contender.tools.filter((tool) => stillMissing.includes(tool));
       const skipped = missing.length > 0 ? `missing ${missing.join(", ")}` : contender.unavailable();
       if (skipped !== undefined) console.log(`${contender.name}: skipped, ${skipped}`);
-      else contender.prepare(workload, join(work, "config"));
+      else contender.prepare(workload, configDir);
       return { contender, ...(skipped !== undefined ? { skipped } : {}), samples: [], failures: [] };
     });
     const active = outcomes.filter((outcome) => outcome.skipped === undefined);
