@@ -36,12 +36,15 @@ interface Outcome {
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const stillMissing = await installMissing([
-    ...new Set([...VALIDATION_TOOLS, ...CONTENDERS.flatMap((contender) => contender.tools)]),
-  ]);
+  // With --json, stdout holds only the result object; progress and notes go to stderr.
+  const note = json ? console.error : console.log;
+  const stillMissing = await installMissing(
+    [...new Set([...VALIDATION_TOOLS, ...CONTENDERS.flatMap((contender) => contender.tools)])],
+    note,
+  );
   const validationMissing = stillMissing.filter((tool) => VALIDATION_TOOLS.includes(tool));
   if (validationMissing.length > 0) {
-    console.log(`offline-build benchmark skipped: cannot validate without ${validationMissing.join(", ")}`);
+    note(`offline-build benchmark skipped: cannot validate without ${validationMissing.join(", ")}`);
     return;
   }
 
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
     // the tree without boot/efi's contents (its empty mount point stays, as in blocksmith's root fs).
     const rootSubtreeDir = join(work, "rootfs");
     generateTree(rootSubtreeDir, DEFAULT_TREE, false);
-    console.log(
+    note(
       `tree: ${tree.rootNames} files (${tree.rootRegularInodes} inodes, ${tree.hardLinks} hard links), ` +
         `${tree.symlinks} symlinks, ${tree.directories} dirs, ${(tree.rootDataBytes / MiB).toFixed(0)} MiB; ` +
         `ESP ${tree.espFiles} files; seed ${DEFAULT_TREE.seed}, manifest ${tree.manifestDigest.slice(0, 12)}; ` +
@@ -90,12 +93,13 @@ async function main(): Promise<void> {
     const outcomes: Outcome[] = CONTENDERS.map((contender) => {
       const missing = contender.tools.filter((tool) => stillMissing.includes(tool));
       const skipped = missing.length > 0 ? `missing ${missing.join(", ")}` : contender.unavailable();
-      if (skipped !== undefined) console.log(`${contender.name}: skipped, ${skipped}`);
+      if (skipped !== undefined) note(`${contender.name}: skipped, ${skipped}`);
       else contender.prepare(workload, configDir);
       return { contender, ...(skipped !== undefined ? { skipped } : {}), samples: [], failures: [] };
     });
     const active = outcomes.filter((outcome) => outcome.skipped === undefined);
 
+    let validationSeconds = 0;
     for (let round = 0; round < ROUNDS; round += 1) {
       // Rotate the start so that no contender always runs right after the same neighbour.
       const order = active.map((_, index) => active[(index + round) % active.length]!);
@@ -107,7 +111,11 @@ async function main(): Promise<void> {
           const result = await outcome.contender.build(workload, outDir);
           result.outputs.forEach(syncFile);
           const seconds = (performance.now() - start) / 1000;
-          const failure = await outcome.contender.validate(result.outputs, workload);
+          const validationStart = performance.now();
+          const failure = await outcome.contender
+            .validate(result.outputs, workload)
+            .catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+          validationSeconds += (performance.now() - validationStart) / 1000;
           if (failure !== undefined) throw new Error(`invalid output: ${failure}`);
           outcome.samples.push({
             round,
@@ -122,9 +130,14 @@ async function main(): Promise<void> {
           rmSync(outDir, { recursive: true, force: true });
         }
       }
-      if (!json) process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
+      note(`round ${round + 1}/${ROUNDS} done`);
     }
     report(outcomes, json);
+    const totalSeconds = (performance.now() - started) / 1000;
+    if (!json)
+      console.log(
+        `(${totalSeconds.toFixed(0)} s in all, ${validationSeconds.toFixed(0)} s of it validating)`,
+      );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

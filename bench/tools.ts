@@ -41,15 +41,18 @@ export async function missingTools(tools: readonly string[]): Promise<string[]> 
  * Installs the packages of missing tools; returns the tools still missing afterwards (not root, no apt,
  * no network) so their contenders can be skipped with a note instead of ending the run.
  */
-export async function installMissing(tools: readonly string[]): Promise<string[]> {
+export async function installMissing(
+  tools: readonly string[],
+  log: (line: string) => void = console.log,
+): Promise<string[]> {
   const missing = await missingTools(tools);
   if (missing.length === 0) return [];
   const packages = [...new Set(missing.map((tool) => PACKAGE_OF[tool] ?? tool))];
   if (process.getuid?.() !== 0) {
-    console.log(`missing ${missing.join(", ")}: run apt-get install ${packages.join(" ")} as root`);
+    log(`missing ${missing.join(", ")}: run apt-get install ${packages.join(" ")} as root`);
     return missing;
   }
-  console.log(`installing ${packages.join(" ")} (for ${missing.join(", ")})`);
+  log(`installing ${packages.join(" ")} (for ${missing.join(", ")})`);
   const install = ["apt-get", "install", "-y", "--no-install-recommends", ...packages];
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   try {
@@ -60,7 +63,7 @@ export async function installMissing(tools: readonly string[]): Promise<string[]
       await runCommand(["apt-get", "update"], { purpose: "update package lists", env });
       await runCommand(install, { purpose: "install benchmark peers", env });
     } catch (error) {
-      console.log(`apt-get install failed: ${error instanceof Error ? error.message : String(error)}`);
+      log(`apt-get install failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   return missingTools(missing);
