@@ -21,6 +21,8 @@ export interface RunOptions {
   input?: string | Buffer;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Throw the command's standard output away instead of keeping it (commands that echo a lot). */
+  discardStdout?: boolean;
   /** Receives a line before and after every command (the `-v` output, the JSON event stream). */
   log?: (entry: CommandLogEntry) => void;
 }
@@ -133,13 +135,14 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
     const result = await execa(file, args, {
       ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" }),
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+      ...(options.discardStdout ? { stdout: "ignore" as const } : {}),
       env: { LC_ALL: "C", PATH: withSbin(process.env.PATH), ...options.env },
       stripFinalNewline: false,
       encoding: "utf8",
     });
     const durationMs = performance.now() - started;
     options.log?.({ argv, purpose: options.purpose, phase: "end", exitCode: 0, durationMs });
-    return { stdout: result.stdout, stderr: result.stderr, durationMs };
+    return { stdout: result.stdout ?? "", stderr: result.stderr, durationMs };
   } catch (error) {
     const durationMs = performance.now() - started;
     if (!(error instanceof ExecaError)) throw error;

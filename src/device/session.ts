@@ -5,7 +5,13 @@
 import { join } from "node:path";
 import type { Params } from "../config/params.js";
 import { stateDir } from "../config/params.js";
-import { formatArgv, runCommand, type CommandLogEntry, type CommandResult } from "../core/runner.js";
+import {
+  formatArgv,
+  runCommand,
+  type CommandLogEntry,
+  type CommandResult,
+  type RunOptions,
+} from "../core/runner.js";
 import { identifierSource, type IdentifierSource } from "../formats/identifiers.js";
 import type { Plan } from "../plan/types.js";
 import { Journal } from "./journal.js";
@@ -58,7 +64,7 @@ export class DeviceSession {
 
   /** `input` goes to the command's standard input (keys): it is never logged. */
   run(argv: readonly string[], purpose: string, input?: string | Buffer): Promise<CommandResult> {
-    return runLogged(this.options, argv, purpose, input);
+    return runLogged(this.options, argv, purpose, input !== undefined ? { input } : {});
   }
 
   /** Replaces `{dev:NAME}`, `{uuid:NAME}` and `{mount-base}` placeholders of a planned argv. */
@@ -90,13 +96,11 @@ export function runLogged(
   options: Pick<SessionOptions, "log">,
   argv: readonly string[],
   purpose: string,
-  input?: string | Buffer,
-  env?: Record<string, string>,
+  extra: Pick<RunOptions, "input" | "env" | "discardStdout"> = {},
 ): Promise<CommandResult> {
   return runCommand(argv, {
     purpose,
-    ...(input !== undefined ? { input } : {}),
-    ...(env !== undefined ? { env } : {}),
+    ...extra,
     timeoutMs: 10 * 60 * 1000,
     log: (entry: CommandLogEntry) => {
       if (entry.phase === "start")

@@ -143,11 +143,8 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   let stepIndex = 0;
   const step = (node: string, message: string) =>
     options.log({ event: "step", node, message, step: { index: (stepIndex += 1), total: steps } });
-  const run = (
-    argv: readonly string[],
-    purpose: string,
-    env?: Record<string, string>,
-  ): Promise<CommandResult> => runLogged({ log: options.log }, argv, purpose, undefined, env);
+  const run: RunFunction = (argv, purpose, env, extra) =>
+    runLogged({ log: options.log }, argv, purpose, { ...(env !== undefined ? { env } : {}), ...extra });
 
   // Everything is made next to the output (same file system: sparse copies, an atomic rename).
   const work = mkdtempSync(join(dirname(output), `.${basename(output)}.blocksmith-`));
@@ -232,9 +229,16 @@ function tableWrites(disk: DiskPlan, ids: IdentifierSource) {
       });
 }
 
+type RunFunction = (
+  argv: readonly string[],
+  purpose: string,
+  env?: Record<string, string>,
+  extra?: { discardStdout?: boolean },
+) => Promise<CommandResult>;
+
 interface MakeContext {
   ids: IdentifierSource;
-  run: (argv: readonly string[], purpose: string, env?: Record<string, string>) => Promise<CommandResult>;
+  run: RunFunction;
   work: string;
   owner: Owner;
   seed?: string;

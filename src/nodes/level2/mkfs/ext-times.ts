@@ -4,12 +4,17 @@
  * blocksmith sets both to the epoch on every inode in use (mtimes, which are the tree's content, are
  * kept; e2fsprogs' E2FSPROGS_FAKE_TIME already covers crtime and the superblock times).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CommandResult } from "../../../core/runner.js";
 
-type Run = (argv: readonly string[], purpose: string, env?: Record<string, string>) => Promise<CommandResult>;
+type Run = (
+  argv: readonly string[],
+  purpose: string,
+  env?: Record<string, string>,
+  options?: { discardStdout?: boolean },
+) => Promise<CommandResult>;
 
 /** Inode numbers in use, from `dumpe2fs` (its per-group "Free inodes:" lists), reserved ones left out. */
 export function usedInodes(dumpe2fsText: string): number[] {
@@ -48,15 +53,27 @@ export async function normalizeExtTimes(
   const dir = mkdtempSync(join(tmpdir(), "blocksmith-ext-times-"));
   try {
     const script = join(dir, "times.debugfs");
-    writeFileSync(
-      script,
-      inodes
-        .map((inode) => `sif <${inode}> atime ${epochSeconds}\nsif <${inode}> ctime ${epochSeconds}\n`)
-        .join(""),
+    // Written in slices: one string for 100,000 inodes would be the largest thing blocksmith holds.
+    const fd = openSync(script, "w");
+    try {
+      for (let start = 0; start < inodes.length; start += 4096)
+        writeSync(
+          fd,
+          inodes
+            .slice(start, start + 4096)
+            .map((inode) => `sif <${inode}> atime ${epochSeconds}\nsif <${inode}> ctime ${epochSeconds}\n`)
+            .join(""),
+        );
+    } finally {
+      closeSync(fd);
+    }
+    // debugfs echoes every command on stdout: nothing worth keeping.
+    await run(
+      ["debugfs", "-w", "-f", script, device],
+      `set ctime and atime of ${inodes.length} inodes`,
+      { E2FSPROGS_FAKE_TIME: String(epochSeconds) },
+      { discardStdout: true },
     );
-    await run(["debugfs", "-w", "-f", script, device], `set ctime and atime of ${inodes.length} inodes`, {
-      E2FSPROGS_FAKE_TIME: String(epochSeconds),
-    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
