@@ -27,6 +27,13 @@ export interface RunOptions {
   log?: (entry: CommandLogEntry) => void;
 }
 
+/** How code that runs commands receives the runner: already bound to a log, asked for a purpose. */
+export type Runner = (
+  argv: readonly string[],
+  purpose: string,
+  extra?: Pick<RunOptions, "input" | "env" | "discardStdout">,
+) => Promise<CommandResult>;
+
 export interface CommandResult {
   stdout: string;
   stderr: string;

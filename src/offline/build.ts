@@ -22,7 +22,7 @@ import {
 import { basename, dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config/load.js";
 import { UnsupportedError, UsageError } from "../core/errors.js";
-import { requireTools, type CommandLogEntry, type CommandResult } from "../core/runner.js";
+import { requireTools, type CommandLogEntry, type Runner } from "../core/runner.js";
 import type { DeviceEvent } from "../device/session.js";
 import { runLogged } from "../device/session.js";
 import { applySectorWrites } from "../formats/apply.js";
@@ -143,8 +143,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   let stepIndex = 0;
   const step = (node: string, message: string) =>
     options.log({ event: "step", node, message, step: { index: (stepIndex += 1), total: steps } });
-  const run: RunFunction = (argv, purpose, env, extra) =>
-    runLogged({ log: options.log }, argv, purpose, { ...(env !== undefined ? { env } : {}), ...extra });
+  const run: Runner = (argv, purpose, extra) => runLogged({ log: options.log }, argv, purpose, extra);
 
   // Everything is made next to the output (same file system: sparse copies, an atomic rename).
   const work = mkdtempSync(join(dirname(output), `.${basename(output)}.blocksmith-`));
@@ -196,7 +195,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     let bmapFile: string | undefined;
     if (options.bmap) {
       step(disk.name, "write the block map");
-      const ranges = await dataRanges((argv, purpose) => run(argv, purpose), rawFile);
+      const ranges = await dataRanges(run, rawFile);
       const blocks = blockRanges(ranges, disk.sizeBytes);
       bmapFile = join(work, "image.bmap");
       writeFileSync(bmapFile, bmapXml(disk.sizeBytes, checksumRanges(rawFile, blocks, disk.sizeBytes)));
@@ -229,16 +228,9 @@ function tableWrites(disk: DiskPlan, ids: IdentifierSource) {
       });
 }
 
-type RunFunction = (
-  argv: readonly string[],
-  purpose: string,
-  env?: Record<string, string>,
-  extra?: { discardStdout?: boolean },
-) => Promise<CommandResult>;
-
 interface MakeContext {
   ids: IdentifierSource;
-  run: RunFunction;
+  run: Runner;
   work: string;
   owner: Owner;
   seed?: string;
@@ -288,7 +280,7 @@ async function makeFilesystem(
   }
   await runCommands(work.commands, populated ? population : undefined, fs, context);
   if (work.kind === "temp-file") {
-    const ranges = await dataRanges((argv, purpose) => context.run(argv, purpose), work.file);
+    const ranges = await dataRanges(context.run, work.file);
     const fd = openSync(image, "r+");
     try {
       copyRanges(work.file, ranges, fd, offsetBytes);
@@ -311,7 +303,8 @@ async function runCommands(
   context: MakeContext,
 ): Promise<void> {
   if (population === undefined) {
-    for (const command of commands) await context.run(command.argv, command.purpose, command.env);
+    for (const command of commands)
+      await context.run(command.argv, command.purpose, command.env !== undefined ? { env: command.env } : {});
     return;
   }
   await runInNamespace(

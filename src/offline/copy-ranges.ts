@@ -4,9 +4,7 @@
  * never read and stay holes in the image. Memory use is one buffer, whatever the size.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
-import type { CommandResult } from "../core/runner.js";
-
-export type RunCommand = (argv: readonly string[], purpose: string) => Promise<CommandResult>;
+import type { Runner } from "../core/runner.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -26,7 +24,7 @@ export function parseSeekMap(text: string, fileSizeBytes: number): [number, numb
   return ranges;
 }
 
-export async function dataRanges(run: RunCommand, file: string): Promise<[number, number][]> {
+export async function dataRanges(run: Runner, file: string): Promise<[number, number][]> {
   const fd = openSync(file, "r");
   let size: number;
   try {

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CommandError, runCommand } from "../core/runner.js";
+import { CommandError, runCommand, type Runner } from "../core/runner.js";
 import type { WorkerEvent, WorkerJob } from "./namespace.js";
 import { xfsProto } from "../nodes/level2/mkfs/xfs-proto.js";
 import { buildStaging } from "./staging.js";
@@ -24,20 +24,20 @@ function expand(argv: readonly string[], staging: string, protoFile: string | un
 async function main(jobFile: string): Promise<number> {
   const job = JSON.parse(readFileSync(jobFile, "utf8")) as WorkerJob;
   const emit = (event: WorkerEvent) => appendFileSync(job.eventsFile, `${JSON.stringify(event)}\n`);
-  const run = (argv: readonly string[], purpose: string, env?: Record<string, string>) =>
+  const run: Runner = (argv, purpose, extra) =>
     runCommand(argv, {
       purpose,
       timeoutMs: 60 * 60 * 1000,
-      ...(env !== undefined ? { env } : {}),
+      ...extra,
       log: (entry) => {
         if (entry.phase === "end") emit({ log: entry });
       },
     });
   let current: { argv: string[]; purpose: string } = { argv: [], purpose: "build the staging view" };
   try {
-    await buildStaging(job.staging, (argv, purpose) => {
+    await buildStaging(job.staging, (argv, purpose, extra) => {
       current = { argv: [...argv], purpose };
-      return run(argv, purpose);
+      return run(argv, purpose, extra);
     });
     if (job.protoFile !== undefined) {
       current = { argv: [], purpose: "describe the view as an xfs protofile" };
@@ -48,7 +48,7 @@ async function main(jobFile: string): Promise<number> {
       // An mcopy of an empty directory has nothing to copy (and mcopy refuses no sources).
       if (command.argv.includes("{staging-entries}") && argv.length === command.argv.length - 1) continue;
       current = { argv, purpose: command.purpose };
-      await run(argv, command.purpose, command.env);
+      await run(argv, command.purpose, command.env !== undefined ? { env: command.env } : {});
     }
     return 0;
   } catch (error) {

@@ -7,7 +7,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, utimesSync, writeFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import type { CommandResult } from "../core/runner.js";
+import type { Runner } from "../core/runner.js";
 import type { GeneratedFile } from "./populate.js";
 
 export interface StagingSpec {
@@ -21,8 +21,6 @@ export interface StagingSpec {
   /** SOURCE_DATE_EPOCH: the time given to what blocksmith creates; now when unset. */
   epochSeconds?: number;
 }
-
-export type Run = (argv: readonly string[], purpose: string) => Promise<CommandResult>;
 
 function statOrNull(path: string): Stats | null {
   try {
@@ -44,7 +42,7 @@ export function splitExisting(
   return { existing: parts.slice(0, depth).join("/"), missing: parts.slice(depth) };
 }
 
-export async function buildStaging(spec: StagingSpec, run: Run): Promise<void> {
+export async function buildStaging(spec: StagingSpec, run: Runner): Promise<void> {
   const { staging, scratch, source } = spec;
   const epoch = spec.epochSeconds ?? Math.floor(Date.now() / 1000);
   // Times are set last, deepest first: creating an entry changes its directory's modification time.

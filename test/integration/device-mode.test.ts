@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { writeBuildDir } from "../helpers/build-dir.js";
 import { CLI, runCli } from "../helpers/cli.js";
 import {
   loopDevicesUnder,
@@ -88,22 +89,7 @@ let counter = 0;
 function setup(config: string, imageSize = "1GiB"): { dir: string; params: string; image: string } {
   counter += 1;
   const dir = join(work, `build${counter}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "config.yaml"), config);
-  const params = join(dir, "params.yaml");
-  writeFileSync(
-    params,
-    [
-      `config: ${join(dir, "config.yaml")}`,
-      `image-dir: ${join(dir, "images")}`,
-      `image-size: ${imageSize}`,
-      "root-fs-type: ext4",
-      "root-label:",
-      `mount-base: ${join(dir, "mnt")}`,
-      `build-dir: ${dir}`,
-      "",
-    ].join("\n"),
-  );
+  const params = writeBuildDir(dir, config, imageSize);
   return { dir, params, image: join(dir, "images", "image0.raw") };
 }
 

@@ -18,6 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { writeBuildDir } from "../helpers/build-dir.js";
 import { runCli } from "../helpers/cli.js";
 import {
   loopDevicesUnder,
@@ -59,22 +60,7 @@ function setup(): { dir: string; backing: string; device: string } {
 }
 
 function writeParams(dir: string, config: string): string {
-  writeFileSync(join(dir, "config.yaml"), config);
-  const params = join(dir, "params.yaml");
-  writeFileSync(
-    params,
-    [
-      `config: ${join(dir, "config.yaml")}`,
-      `image-dir: ${join(dir, "images")}`,
-      "image-size: 1GiB",
-      "root-fs-type: ext4",
-      "root-label:",
-      `mount-base: ${join(dir, "mnt")}`,
-      `build-dir: ${dir}`,
-      "",
-    ].join("\n"),
-  );
-  return params;
+  return writeBuildDir(dir, config);
 }
 
 function phase(params: string, ...args: string[]) {

@@ -22,6 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { writeBuildDir } from "../helpers/build-dir.js";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.js";
 import { releaseEverythingUnder, run } from "../helpers/devices.js";
 import { listTree, makeTree, TREE_MTIME, type Entry } from "../helpers/tree.js";
@@ -471,22 +472,8 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
   it("device mode and offline mode make the same table and the same file systems from one seed", (t) => {
     if (!asRoot) return t.skip("device mode needs root");
     const dir = outputDir("cross-mode");
-    const config = join(dir, "all-types.yaml");
-    writeFileSync(config, ALL_TYPES);
-    const params = join(dir, "params.yaml");
-    writeFileSync(
-      params,
-      [
-        `config: ${config}`,
-        `image-dir: ${join(dir, "images")}`,
-        "image-size: 2GiB",
-        "root-fs-type: ext4",
-        "root-label:",
-        `mount-base: ${join(dir, "mnt")}`,
-        `build-dir: ${dir}`,
-        "",
-      ].join("\n"),
-    );
+    const params = writeBuildDir(dir, ALL_TYPES, "2GiB");
+    const config = join(dir, "config.yaml");
     const device = join(dir, "images", "image0.raw");
     try {
       for (const phase of [["init"], ["create", "--seed", SEED], ["umount"], ["cleanup"]]) {

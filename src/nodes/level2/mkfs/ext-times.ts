@@ -7,14 +7,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CommandResult } from "../../../core/runner.js";
-
-type Run = (
-  argv: readonly string[],
-  purpose: string,
-  env?: Record<string, string>,
-  options?: { discardStdout?: boolean },
-) => Promise<CommandResult>;
+import type { Runner } from "../../../core/runner.js";
 
 /** Inode numbers in use, from `dumpe2fs` (its per-group "Free inodes:" lists), reserved ones left out. */
 export function usedInodes(dumpe2fsText: string): number[] {
@@ -42,7 +35,7 @@ export function usedInodes(dumpe2fsText: string): number[] {
 }
 
 export async function normalizeExtTimes(
-  run: Run,
+  run: Runner,
   image: string,
   offsetBytes: number,
   epochSeconds: number,
@@ -68,12 +61,10 @@ export async function normalizeExtTimes(
       closeSync(fd);
     }
     // debugfs echoes every command on stdout: nothing worth keeping.
-    await run(
-      ["debugfs", "-w", "-f", script, device],
-      `set ctime and atime of ${inodes.length} inodes`,
-      { E2FSPROGS_FAKE_TIME: String(epochSeconds) },
-      { discardStdout: true },
-    );
+    await run(["debugfs", "-w", "-f", script, device], `set ctime and atime of ${inodes.length} inodes`, {
+      env: { E2FSPROGS_FAKE_TIME: String(epochSeconds) },
+      discardStdout: true,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

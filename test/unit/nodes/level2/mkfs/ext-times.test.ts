@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { sparseFile } from "../../../../helpers/files.js";
 import { normalizeExtTimes, usedInodes } from "../../../../../src/nodes/level2/mkfs/ext-times.js";
-import { runCommand } from "../../../../../src/core/runner.js";
+import { runCommand, type Runner } from "../../../../../src/core/runner.js";
 
 describe("ext times", () => {
   it("finds exactly the inodes mke2fs -d used, and sets their ctime and atime to the epoch", async () => {
@@ -27,8 +27,7 @@ describe("ext times", () => {
       // root (2), lost+found (11), 3 directories and 15 files.
       assert.equal(inodes.length, 2 + 3 + 15);
       assert.deepEqual(inodes.slice(0, 2), [2, 11]);
-      const run = (argv: readonly string[], purpose: string, env?: Record<string, string>) =>
-        runCommand(argv, { purpose, ...(env ? { env } : {}) });
+      const run: Runner = (argv, purpose, extra) => runCommand(argv, { purpose, ...extra });
       assert.equal(await normalizeExtTimes(run, image, 1048576, 1_700_000_000), 20);
       const stat = execFileSync("debugfs", ["-R", "stat /d1/f3", device], {
         encoding: "utf8",
