@@ -13,10 +13,7 @@ import { BlocksmithError, ConfigError, ExitCode, LayoutError, UsageError } from 
 import { checkSizeSyntax } from "../core/size.js";
 import { parseSource } from "../core/source.js";
 import { planLayout } from "../plan/planner.js";
-import { configJsonSchema } from "../schema.js";
-import { runCleanup, runCreate, runDelete, runUmount, runWritefstab } from "../device/executor.js";
 import type { DeviceEvent } from "../device/session.js";
-import { runBuild } from "../offline/build.js";
 import type { Owner } from "../offline/namespace.js";
 import { GETVAL_SYMBOLS, runGetval, runInit } from "./dib-phases.js";
 import { renderPlan } from "./render-plan.js";
@@ -148,7 +145,8 @@ function buildProgram(cli: Invocation): Command {
     .command("schema")
     .description("print the JSON Schema of the config format")
     .option("-o, --output <file>", "write to a file instead of stdout")
-    .action((options: { output?: string }) => {
+    .action(async (options: { output?: string }) => {
+      const { configJsonSchema } = await import("../schema.js");
       const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
       if (options.output) writeFileSync(options.output, text);
       else cli.print(text);
@@ -212,19 +210,33 @@ function buildProgram(cli: Invocation): Command {
       },
     };
   };
+  // Each command loads its executor when it runs: start-up pays only for what the command needs.
+  const executor = () => import("../device/executor.js");
   const phases: [
     string,
     string,
     (params: Params, options: ReturnType<typeof sessionOptions>) => Promise<unknown>,
   ][] = [
-    ["create", "DIB phase (root): create images, partitions, file systems and mounts", runCreate],
-    ["umount", "DIB phase: unmount and detach; the images stay", runUmount],
+    [
+      "create",
+      "DIB phase (root): create images, partitions, file systems and mounts",
+      async (params, options) => (await executor()).runCreate(params, options),
+    ],
+    [
+      "umount",
+      "DIB phase: unmount and detach; the images stay",
+      async (params, options) => (await executor()).runUmount(params, options),
+    ],
     [
       "cleanup",
       "DIB phase: release what is left (not the images) and remove the state directory",
-      runCleanup,
+      async (params, options) => (await executor()).runCleanup(params, options),
     ],
-    ["delete", "DIB phase (error path): release everything, images included, even after a crash", runDelete],
+    [
+      "delete",
+      "DIB phase (error path): release everything, images included, even after a crash",
+      async (params, options) => (await executor()).runDelete(params, options),
+    ],
   ];
   for (const [name, description, run] of phases) {
     const command = deviceOptions(program.command(name).description(description));
@@ -267,6 +279,7 @@ function buildProgram(cli: Invocation): Command {
       const epoch = cli.io.env.SOURCE_DATE_EPOCH;
       if (epoch !== undefined && !/^\d+$/.test(epoch))
         throw new UsageError(`SOURCE_DATE_EPOCH=${epoch}: expected whole seconds since 1970`);
+      const { runBuild } = await import("../offline/build.js");
       const result = await runBuild({
         config: file,
         output: options.output,
@@ -292,7 +305,8 @@ function buildProgram(cli: Invocation): Command {
     .description(
       "DIB phase: write <build-dir>/built/etc/fstab (and crypttab when the image has LUKS volumes)",
     )
-    .action(() => {
+    .action(async () => {
+      const { runWritefstab } = await executor();
       for (const file of runWritefstab(paramsFrom(program, cli)))
         cli.io.stderr(`blocksmith: wrote ${file}\n`);
     });

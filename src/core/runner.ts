@@ -3,7 +3,7 @@
  * timed, with stderr captured, and a failure turned into a CommandError that says what was run, why,
  * and what the command printed. Device and offline mode go through `runCommand` only.
  */
-import { execa, ExecaError } from "execa";
+import { spawn } from "node:child_process";
 import { BlocksmithError, ExitCode } from "./errors.js";
 
 export interface CommandLogEntry {
@@ -138,36 +138,87 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
   if (file === undefined) throw new Error("internal: empty argv");
   options.log?.({ argv, purpose: options.purpose, phase: "start" });
   const started = performance.now();
-  try {
-    const result = await execa(file, args, {
-      ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" }),
-      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-      ...(options.discardStdout ? { stdout: "ignore" as const } : {}),
-      env: { LC_ALL: "C", PATH: withSbin(process.env.PATH), ...options.env },
-      stripFinalNewline: false,
-      encoding: "utf8",
-    });
-    const durationMs = performance.now() - started;
-    options.log?.({ argv, purpose: options.purpose, phase: "end", exitCode: 0, durationMs });
-    return { stdout: result.stdout ?? "", stderr: result.stderr, durationMs };
-  } catch (error) {
-    const durationMs = performance.now() - started;
-    if (!(error instanceof ExecaError)) throw error;
-    options.log?.({
+  const outcome = await spawnCollect(file, args, options);
+  const durationMs = performance.now() - started;
+  const exitCode = outcome.code ?? -1;
+  options.log?.({ argv, purpose: options.purpose, phase: "end", exitCode, durationMs });
+  if (outcome.spawnError !== undefined) {
+    if (outcome.spawnError.code === "ENOENT") throw new ToolMissingError([file]);
+    throw new CommandError(
       argv,
-      purpose: options.purpose,
-      phase: "end",
-      exitCode: error.exitCode ?? -1,
-      durationMs,
-    });
-    if (error.code === "ENOENT") throw new ToolMissingError([file]);
-    const reason = error.timedOut
-      ? `timed out after ${options.timeoutMs} ms`
-      : error.signal
-        ? `was killed by ${error.signal}`
-        : `failed with exit code ${error.exitCode}`;
-    throw new CommandError(argv, options.purpose, error.exitCode, String(error.stderr ?? ""), reason);
+      options.purpose,
+      undefined,
+      "",
+      `could not be started: ${outcome.spawnError.message}`,
+    );
   }
+  if (outcome.timedOut || outcome.signal !== null || outcome.code !== 0) {
+    const reason = outcome.timedOut
+      ? `timed out after ${options.timeoutMs} ms`
+      : outcome.signal !== null
+        ? `was killed by ${outcome.signal}`
+        : `failed with exit code ${outcome.code}`;
+    throw new CommandError(argv, options.purpose, outcome.code ?? undefined, outcome.stderr, reason);
+  }
+  return { stdout: outcome.stdout, stderr: outcome.stderr, durationMs };
+}
+
+interface SpawnOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  spawnError?: NodeJS.ErrnoException;
+}
+
+/**
+ * node:child_process directly, not execa: execa took a quarter of a second to import here (a third of
+ * blocksmith's start-up) and 16 MiB, which every offline build and its namespace worker paid.
+ */
+function spawnCollect(file: string, args: readonly string[], options: RunOptions): Promise<SpawnOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, {
+      env: { ...process.env, LC_ALL: "C", PATH: withSbin(process.env.PATH), ...options.env },
+      stdio: [
+        options.input !== undefined ? "pipe" : "ignore",
+        options.discardStdout ? "ignore" : "pipe",
+        "pipe",
+      ],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+    let timedOut = false;
+    const timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+          }, options.timeoutMs)
+        : undefined;
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      spawnError = error;
+    });
+    if (options.input !== undefined) {
+      // A command that exits without reading its input closes the pipe: not an error of ours.
+      child.stdin?.on("error", () => undefined);
+      child.stdin?.end(options.input);
+    }
+    child.on("close", (code, signal) => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+        timedOut,
+        ...(spawnError !== undefined ? { spawnError } : {}),
+      });
+    });
+  });
 }
 
 /** Checks that every tool is on PATH before any work starts; throws one error naming all missing. */
