@@ -83,6 +83,8 @@ export interface LuksNode extends NodeCommon {
   cipher: string;
   keySizeBits: number;
   pbkdf: "argon2id" | "argon2i" | "pbkdf2";
+  /** cryptsetup --iter-time, in ms. */
+  iterTimeMs?: number;
   keyFile?: string;
   passphraseFile?: string;
   label?: string;

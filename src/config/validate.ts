@@ -105,6 +105,7 @@ class GraphValidator {
           ...(v["key-file"] !== undefined ? { keyFile: v["key-file"] } : {}),
           ...(v["passphrase-file"] !== undefined ? { passphraseFile: v["passphrase-file"] } : {}),
           ...(v.label !== undefined ? { label: v.label } : {}),
+          ...(v["iter-time"] !== undefined ? { iterTimeMs: v["iter-time"] } : {}),
         });
         if (luksType === "luks1" && v.pbkdf !== undefined && v.pbkdf !== "pbkdf2")
           this.problem(

@@ -43,7 +43,7 @@ const LUKS_LVM = (dir: string) => `
     partitions:
       - {name: ESP, type: "EF00", size: 32MiB, mkfs: {type: vfat, label: efi, mount: {mount_point: /boot/efi, fstab: {}}}}
       - {name: crypt_part, size: 100%}
-- luks: {name: bsA_crypt, base: crypt_part, type: luks2, pbkdf: pbkdf2, key-file: ${dir}/key}
+- luks: {name: bsA_crypt, base: crypt_part, type: luks2, pbkdf: pbkdf2, iter-time: 10, key-file: ${dir}/key}
 - lvm:
     name: lvm
     pvs: [{name: pvA, base: bsA_crypt}]
@@ -69,7 +69,7 @@ const RAID_LVM_LUKS = (dir: string) => `
     lvs:
       - {name: lv_sec, base: bsB_vg, size: 64M}
       - {name: lv_srv, base: bsB_vg, extents: 40%VG}
-- luks: {name: bsB_crypt, base: lv_sec, type: luks1, cipher: aes-cbc-essiv:sha256, key-size: 256, passphrase-file: ${dir}/passphrase}
+- luks: {name: bsB_crypt, base: lv_sec, type: luks1, cipher: aes-cbc-essiv:sha256, key-size: 256, iter-time: 10, passphrase-file: ${dir}/passphrase}
 - mkfs: {name: fs_root, base: bsB_crypt, type: ext4, label: root, mount: {mount_point: /, fstab: {}}}
 - mkfs: {name: fs_srv, base: lv_srv, type: ext4, label: srv, mount: {mount_point: /srv, fstab: {}}}
 `;
@@ -87,7 +87,7 @@ const FAULT_STACK = (dir: string) => `
     pvs: [{name: pvF, base: bsF_md}]
     vgs: [{name: bsF_vg, base: [pvF]}]
     lvs: [{name: lv_sec, base: bsF_vg, extents: 100%FREE}]
-- luks: {name: bsF_crypt, base: lv_sec, pbkdf: pbkdf2, key-file: ${dir}/key}
+- luks: {name: bsF_crypt, base: lv_sec, pbkdf: pbkdf2, iter-time: 10, key-file: ${dir}/key}
 - mkfs: {name: fs_root, base: bsF_crypt, type: ext4, label: root, mount: {mount_point: /, fstab: {}}}
 `;
 

@@ -57,6 +57,7 @@ export function planLuks(context: PlanContext, node: LuksNode): void {
     String(node.keySizeBits),
     "--pbkdf",
     node.pbkdf,
+    ...(node.iterTimeMs !== undefined ? ["--iter-time", String(node.iterTimeMs)] : []),
     "--key-file",
     keyArg,
     ...(node.label !== undefined ? ["--label", node.label] : []),

@@ -10,6 +10,14 @@ export const luksSchema = z
     cipher: z.string().min(1).optional().describe("Default aes-xts-plain64."),
     "key-size": z.number().int().positive().multipleOf(8).optional().describe("Bits; default 512."),
     pbkdf: z.enum(["argon2id", "argon2i", "pbkdf2"]).optional(),
+    "iter-time": z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        "Milliseconds the key derivation should take (cryptsetup --iter-time; default 2000). Unlocking costs the same: lower it for volumes a boot loader opens, or for throw-away test images.",
+      ),
     "key-file": z.string().min(1).optional().describe("File holding the key; never copied into state."),
     "passphrase-file": z
       .string()
