@@ -21,8 +21,6 @@ export interface RunOptions {
   input?: string | Buffer;
   timeoutMs?: number;
   env?: Record<string, string>;
-  /** Throw the command's standard output away instead of keeping it (commands that echo a lot). */
-  discardStdout?: boolean;
   /** Receives a line before and after every command (the `-v` output, the JSON event stream). */
   log?: (entry: CommandLogEntry) => void;
 }
@@ -31,7 +29,7 @@ export interface RunOptions {
 export type Runner = (
   argv: readonly string[],
   purpose: string,
-  extra?: Pick<RunOptions, "input" | "env" | "discardStdout">,
+  extra?: Pick<RunOptions, "input" | "env">,
 ) => Promise<CommandResult>;
 
 export interface CommandResult {
@@ -180,11 +178,7 @@ function spawnCollect(file: string, args: readonly string[], options: RunOptions
   return new Promise((resolve) => {
     const child = spawn(file, args, {
       env: { ...process.env, LC_ALL: "C", PATH: withSbin(process.env.PATH), ...options.env },
-      stdio: [
-        options.input !== undefined ? "pipe" : "ignore",
-        options.discardStdout ? "ignore" : "pipe",
-        "pipe",
-      ],
+      stdio: [options.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

@@ -96,7 +96,7 @@ export function runLogged(
   options: Pick<SessionOptions, "log">,
   argv: readonly string[],
   purpose: string,
-  extra: Pick<RunOptions, "input" | "env" | "discardStdout"> = {},
+  extra: Pick<RunOptions, "input" | "env"> = {},
 ): Promise<CommandResult> {
   return runCommand(argv, {
     purpose,

@@ -4,15 +4,18 @@
  * python's `binascii.crc32`.
  */
 
-const CRC32_TABLE: Uint32Array = (() => {
+function reflectedTable(polynomial: number): Uint32Array {
   const table = new Uint32Array(256);
   for (let byte = 0; byte < 256; byte++) {
     let crc = byte;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? polynomial ^ (crc >>> 1) : crc >>> 1;
     table[byte] = crc >>> 0;
   }
   return table;
-})();
+}
+
+const CRC32_TABLE = reflectedTable(0xedb88320);
+const CRC32C_TABLE = reflectedTable(0x82f63b78);
 
 /** CRC-32 of `data`, as an unsigned 32-bit number. `previous` continues a CRC over several buffers. */
 export function crc32(data: Uint8Array, previous = 0): number {
@@ -21,4 +24,15 @@ export function crc32(data: Uint8Array, previous = 0): number {
     crc = CRC32_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   }
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * CRC-32C (Castagnoli, reflected 0x82F63B78) with no pre- or post-inversion: e2fsprogs'
+ * `ext2fs_crc32c_le(seed, buf, len)` and the kernel's `crc32c()`, which ext4 metadata checksums use
+ * (seeded with ~0 for the checksum seed itself, then chained).
+ */
+export function crc32cRaw(seed: number, data: Uint8Array): number {
+  let crc = seed >>> 0;
+  for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return crc >>> 0;
 }

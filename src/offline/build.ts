@@ -26,11 +26,11 @@ import { requireTools, type CommandLogEntry, type Runner } from "../core/runner.
 import type { DeviceEvent } from "../device/session.js";
 import { runLogged } from "../device/session.js";
 import { applySectorWrites } from "../formats/apply.js";
-import { clampFatTimestamps } from "../formats/fat-timestamps.js";
+import { setExtInodeTimes } from "../formats/ext4-inode-times.js";
+import { clampFatTimestamps, type ByteAccess } from "../formats/fat-timestamps.js";
 import { writeGpt } from "../formats/gpt.js";
 import { identifierSource, purposes, type IdentifierSource } from "../formats/identifiers.js";
 import { writeMbr } from "../formats/mbr.js";
-import { normalizeExtTimes } from "../nodes/level2/mkfs/ext-times.js";
 import {
   EXT_TYPES,
   FAT_TYPES,
@@ -120,7 +120,6 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   });
   const disk = checkOfflineSupport(plan);
   const populations = new Map(planPopulation(plan, root).map((p) => [p.filesystem, p]));
-  const reproducible = options.epochSeconds !== undefined;
   const unreproducible = plan.filesystems.filter((fs) => fs.type === "btrfs" || fs.type === "xfs");
   if (options.seed !== undefined && unreproducible.length > 0)
     options.log({
@@ -132,7 +131,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     return type !== "swap";
   });
   await requireTools([
-    ...plan.filesystems.flatMap((fs) => offlineTools(fs.type, populations.has(fs.name), reproducible)),
+    ...plan.filesystems.flatMap((fs) => offlineTools(fs.type, populations.has(fs.name))),
     ...(needsNamespace ? ["unshare"] : []),
     ...(options.format === "qcow2" ? ["qemu-img"] : []),
     ...(options.bmap ? ["xfs_io"] : []),
@@ -289,11 +288,13 @@ async function makeFilesystem(
     }
     rmSync(work.file, { force: true });
   }
-  if (context.epochSeconds !== undefined) {
-    if (EXT_TYPES.has(fs.type))
-      await normalizeExtTimes(context.run, image, offsetBytes, context.epochSeconds);
-    if (FAT_TYPES.has(fs.type)) clampFatTimes(image, offsetBytes, context.epochSeconds);
-  }
+  const epoch = context.epochSeconds;
+  if (epoch !== undefined && (EXT_TYPES.has(fs.type) || FAT_TYPES.has(fs.type)))
+    withPartition(image, offsetBytes, (access) => {
+      // mke2fs -d copies ctime and atime from the tree; mtools stamps "now": neither is the image's content.
+      if (EXT_TYPES.has(fs.type)) setExtInodeTimes(access, epoch);
+      else clampFatTimestamps(access, epoch);
+    });
 }
 
 async function runCommands(
@@ -324,22 +325,20 @@ async function runCommands(
   );
 }
 
-function clampFatTimes(image: string, offsetBytes: number, epochSeconds: number): void {
+/** Positional reads and writes of one file system inside the image. */
+function withPartition(image: string, offsetBytes: number, work: (access: ByteAccess) => void): void {
   const fd = openSync(image, "r+");
   try {
-    clampFatTimestamps(
-      {
-        read: (offset, length) => {
-          const buffer = Buffer.alloc(length);
-          readSync(fd, buffer, 0, length, offsetBytes + offset);
-          return buffer;
-        },
-        write: (offset, data) => {
-          writeSync(fd, data, 0, data.length, offsetBytes + offset);
-        },
+    work({
+      read: (offset, length) => {
+        const buffer = Buffer.alloc(length);
+        readSync(fd, buffer, 0, length, offsetBytes + offset);
+        return buffer;
       },
-      epochSeconds,
-    );
+      write: (offset, data) => {
+        writeSync(fd, data, 0, data.length, offsetBytes + offset);
+      },
+    });
   } finally {
     closeSync(fd);
   }

@@ -41,8 +41,8 @@ export const EXT_TYPES = new Set(["ext2", "ext3", "ext4"]);
 export const FAT_TYPES = new Set(["vfat", "fat"]);
 
 /** The tools offline mode runs for one file system. */
-export function offlineTools(type: string, populated: boolean, reproducible: boolean): string[] {
-  if (EXT_TYPES.has(type)) return ["mke2fs", ...(reproducible ? ["debugfs", "dumpe2fs"] : [])];
+export function offlineTools(type: string, populated: boolean): string[] {
+  if (EXT_TYPES.has(type)) return ["mke2fs"];
   if (FAT_TYPES.has(type)) return ["mkfs.vfat", ...(populated ? ["mcopy"] : [])];
   if (type === "xfs") return ["mkfs.xfs", "xfs_io"];
   if (type === "btrfs") return ["mkfs.btrfs", "xfs_io"];
