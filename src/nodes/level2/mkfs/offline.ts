@@ -70,7 +70,13 @@ export function offlineMkfs(input: OfflineFilesystemInput): OfflineFilesystemWor
   if (fs.type === "swap")
     return { kind: "header", writes: writeSwapHeader(sizeBytes, { uuid, label: fs.label, offsetBytes }) };
   if (EXT_TYPES.has(fs.type)) {
-    const extended = [`offset=${offsetBytes}`, ...(input.hashSeed ? [`hash_seed=${input.hashSeed}`] : [])];
+    // The range is fresh (a new sparse file): nothing to zero. Without this mke2fs writes the whole
+    // journal as zeros (64 MiB for a 4 GiB root), which costs time and the image's sparseness.
+    const extended = [
+      `offset=${offsetBytes}`,
+      "assume_storage_prezeroed=1",
+      ...(input.hashSeed ? [`hash_seed=${input.hashSeed}`] : []),
+    ];
     return {
       kind: "in-place",
       commands: [

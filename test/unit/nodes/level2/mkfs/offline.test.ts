@@ -60,7 +60,7 @@ describe("offlineMkfs", () => {
       "-U",
       UUID,
       "-E",
-      `offset=1048576,hash_seed=${UUID}`,
+      `offset=1048576,assume_storage_prezeroed=1,hash_seed=${UUID}`,
       "-F",
       "-q",
       "-d",
