@@ -22,7 +22,7 @@ import {
 import { basename, dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config/load.js";
 import { UnsupportedError, UsageError } from "../core/errors.js";
-import { requireTools, type CommandLogEntry, type Runner } from "../core/runner.js";
+import { requireTools, type Runner } from "../core/runner.js";
 import type { DeviceEvent } from "../device/session.js";
 import { runLogged } from "../device/session.js";
 import { applySectorWrites } from "../formats/apply.js";
@@ -42,7 +42,8 @@ import { planLayout } from "../plan/planner.js";
 import type { DiskPlan, FilesystemPlan, Plan } from "../plan/types.js";
 import { bmapXml, blockRanges, checksumRanges } from "./bmap.js";
 import { copyRanges, dataRanges } from "./copy-ranges.js";
-import { runInNamespace, type Owner } from "./namespace.js";
+import type { Owner } from "./namespace.js";
+import { makePopulated } from "./populated-mkfs.js";
 import { planPopulation, type Population } from "./populate.js";
 
 export interface BuildOptions {
@@ -277,7 +278,7 @@ async function makeFilesystem(
       closeSync(fd);
     }
   }
-  await runCommands(work.commands, populated ? population : undefined, fs, context);
+  await runCommands(work.commands, populated ? population : undefined, fs.name, context);
   if (work.kind === "temp-file") {
     const ranges = await dataRanges(context.run, work.file);
     const fd = openSync(image, "r+");
@@ -300,7 +301,7 @@ async function makeFilesystem(
 async function runCommands(
   commands: OfflineCommand[],
   population: Population | undefined,
-  fs: FilesystemPlan,
+  name: string,
   context: MakeContext,
 ): Promise<void> {
   if (population === undefined) {
@@ -308,21 +309,13 @@ async function runCommands(
       await context.run(command.argv, command.purpose, command.env !== undefined ? { env: command.env } : {});
     return;
   }
-  await runInNamespace(
-    { tempDir: context.work, name: fs.name },
-    {
-      source: population.source !== null && existsSync(population.source) ? population.source : null,
-      mountPointDirs: population.mountPointDirs,
-      files: population.files,
-      ...(context.epochSeconds !== undefined ? { epochSeconds: context.epochSeconds } : {}),
-    },
-    commands,
-    {
-      owner: context.owner,
-      purpose: `make ${fs.type} "${fs.label}" from ${population.source ?? "nothing"} in a private namespace`,
-      log: (entry: CommandLogEntry) => forwardLog(context.log, entry),
-    },
-  );
+  await makePopulated(commands, population, {
+    work: context.work,
+    name,
+    owner: context.owner,
+    run: context.run,
+    ...(context.epochSeconds !== undefined ? { epochSeconds: context.epochSeconds } : {}),
+  });
 }
 
 /** Positional reads and writes of one file system inside the image. */
@@ -342,15 +335,6 @@ function withPartition(image: string, offsetBytes: number, work: (access: ByteAc
   } finally {
     closeSync(fd);
   }
-}
-
-function forwardLog(log: (event: DeviceEvent) => void, entry: CommandLogEntry): void {
-  log({
-    event: "command",
-    message: `${entry.argv.join(" ")} (exit ${entry.exitCode}, ${Math.round(entry.durationMs ?? 0)} ms)`,
-    argv: entry.argv,
-    ...(entry.durationMs !== undefined ? { durationMs: entry.durationMs } : {}),
-  });
 }
 
 function syncFile(path: string): void {

@@ -1,116 +1,99 @@
 /**
- * Runs the commands that make a populated file system inside a private mount namespace (and, for a
- * caller without root, a user namespace), where namespace-worker.js builds the staging view first.
- * Nothing is mounted in the caller's namespace, so nothing can leak: the view disappears with the
- * worker process. With `owner: "root"` a non-root caller is mapped to root, so its files are stored as
- * uid/gid 0 (`unshare --map-root-user`); with "keep" ids stay as they are.
+ * A private mount namespace (and, for a caller without root, a user namespace that maps it to root)
+ * where a populated file system is made from a staging view of the tree. It is held open by a `cat`
+ * reading a pipe from blocksmith, so it ends when blocksmith closes the pipe or dies: nothing mounted
+ * in it can outlive the build, and nothing is ever mounted in the caller's namespace. Commands enter it
+ * with `nsenter`; blocksmith reaches its files through /proc/PID/root. (No helper process of ours runs
+ * inside: starting one cost a second Node start-up on every populated file system.)
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PopulateError } from "../core/errors.js";
-import { CommandError, type CommandLogEntry, runCommand } from "../core/runner.js";
-import type { StagingSpec } from "./staging.js";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readlinkSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { UnsupportedError } from "../core/errors.js";
+import type { CommandResult, Runner } from "../core/runner.js";
 
 export type Owner = "root" | "keep";
 
-export interface NamespaceCommand {
-  /**
-   * May contain `{staging}` (the view's directory), `{staging-entries}` (one argument per entry of it) and
-   * `{proto}` (an xfs protofile of the view).
-   */
-  argv: string[];
-  purpose: string;
-  env?: Record<string, string>;
-}
+const READY_DEADLINE_MS = 10_000;
 
-export interface WorkerJob {
-  staging: StagingSpec;
-  commands: NamespaceCommand[];
-  eventsFile: string;
-  /** Where to write an xfs protofile describing the view (`{proto}` in the argv), for mkfs.xfs -p. */
-  protoFile?: string;
-}
-
-export type WorkerEvent =
-  | { log: CommandLogEntry }
-  | {
-      error: {
-        argv: string[];
-        purpose: string;
-        exitCode: number | null;
-        stderr: string;
-        message: string;
-      };
-    };
-
-/** The `unshare` prefix for the caller and the owner mode. */
-export function unshareArgv(owner: Owner, uid: number, gid: number): string[] {
+/** The `unshare` argv that makes the namespace (the holder's command follows). */
+export function unshareArgv(uid: number): string[] {
   const mount = ["--mount", "--propagation", "private"];
-  if (uid === 0) return ["unshare", ...mount, "--"];
-  if (owner === "root") return ["unshare", "--user", "--map-root-user", ...mount, "--"];
-  // Mapped to itself, the caller keeps the capabilities the new namespace gives it only with --keep-caps.
-  return ["unshare", "--user", `--map-user=${uid}`, `--map-group=${gid}`, "--keep-caps", ...mount, "--"];
+  return uid === 0 ? ["unshare", ...mount, "--"] : ["unshare", "--user", "--map-root-user", ...mount, "--"];
 }
 
-export async function runInNamespace(
-  work: { tempDir: string; name: string },
-  staging: Omit<StagingSpec, "staging" | "scratch">,
-  commands: NamespaceCommand[],
-  options: { owner: Owner; purpose: string; log: (entry: CommandLogEntry) => void },
-): Promise<void> {
-  const dir = mkdtempSync(join(work.tempDir, `${work.name}-`));
-  try {
-    const stagingDir = join(dir, "view");
-    const scratch = join(dir, "scratch");
-    mkdirSync(stagingDir);
-    mkdirSync(scratch);
-    const job: WorkerJob = {
-      staging: { ...staging, staging: stagingDir, scratch },
-      commands,
-      eventsFile: join(dir, "events.jsonl"),
-      ...(commands.some((command) => command.argv.includes("{proto}"))
-        ? { protoFile: join(dir, "xfs.proto") }
-        : {}),
-    };
-    const jobFile = join(dir, "job.json");
-    writeFileSync(jobFile, JSON.stringify(job));
-    const worker = fileURLToPath(new URL("./namespace-worker.js", import.meta.url));
-    const argv = [
-      ...unshareArgv(options.owner, process.getuid?.() ?? 0, process.getgid?.() ?? 0),
-      process.execPath,
-      worker,
-      jobFile,
-    ];
-    let failure: unknown;
-    try {
-      await runCommand(argv, { purpose: options.purpose, timeoutMs: 60 * 60 * 1000 });
-    } catch (error) {
-      failure = error;
-    }
-    const events = readEvents(job.eventsFile);
-    for (const event of events) if ("log" in event) options.log(event.log);
-    const inner = events.find((event) => "error" in event);
-    if (inner && "error" in inner) {
-      const { argv: innerArgv, purpose, exitCode, stderr, message } = inner.error;
-      if (innerArgv.length === 0) throw new PopulateError(`${purpose}: ${stderr}`);
-      throw new CommandError(innerArgv, purpose, exitCode ?? undefined, stderr, message);
-    }
-    if (failure !== undefined) throw failure;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** The `nsenter` prefix that runs a command inside; a mapped caller keeps its ids, which read as root there. */
+export function nsenterArgv(pid: number, uid: number): string[] {
+  return uid === 0
+    ? ["nsenter", `--target=${pid}`, "--mount", "--"]
+    : ["nsenter", `--target=${pid}`, "--user", "--mount", "--preserve-credentials", "--"];
 }
 
-function readEvents(file: string): WorkerEvent[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return [];
+export class MountNamespace {
+  private constructor(
+    private readonly holder: ChildProcess,
+    private readonly uid: number,
+    private readonly runner: Runner,
+  ) {}
+
+  /** Opens a namespace; `owner: "keep"` is only possible as root (a user namespace can map one id only). */
+  static async open(owner: Owner, runner: Runner): Promise<MountNamespace> {
+    const uid = process.getuid?.() ?? 0;
+    if (owner === "keep" && uid !== 0)
+      throw new UnsupportedError(
+        "--owner keep needs root: without it, blocksmith fills file systems in a user namespace that can map " +
+          "only the caller, to root; run without --owner keep (files stored as root's) or as root",
+      );
+    const [command, ...args] = unshareArgv(uid);
+    const holder = spawn(command!, [...args, "cat"], { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    holder.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    holder.on("error", () => undefined); // reported below, from the exit status
+    // unshare sets the namespaces up and then becomes cat: from then on they are ready to enter.
+    const deadline = Date.now() + READY_DEADLINE_MS;
+    for (;;) {
+      if (holder.exitCode !== null || holder.signalCode !== null || holder.pid === undefined)
+        throw new UnsupportedError(
+          `cannot make a private mount namespace (\`${unshareArgv(uid).join(" ")} cat\`): ${stderr.trim() || "it exited"}` +
+            (uid === 0
+              ? ""
+              : "; unprivileged user namespaces may be disabled (sysctl user.max_user_namespaces)"),
+        );
+      try {
+        if (readlinkSync(`/proc/${holder.pid}/exe`).endsWith("/cat")) break;
+      } catch {
+        // not there yet
+      }
+      if (Date.now() > deadline) {
+        holder.kill("SIGKILL");
+        throw new Error(`the namespace holder did not start within ${READY_DEADLINE_MS / 1000} s`);
+      }
+      await sleep(1);
+    }
+    return new MountNamespace(holder, uid, runner);
   }
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as WorkerEvent);
+
+  /** Where blocksmith finds `path` of the namespace from outside. */
+  host(path: string): string {
+    return `/proc/${this.holder.pid}/root${path}`;
+  }
+
+  run(argv: readonly string[], purpose: string, extra?: Parameters<Runner>[2]): Promise<CommandResult> {
+    return this.runner([...nsenterArgv(this.holder.pid!, this.uid), ...argv], purpose, extra);
+  }
+
+  /** Ids as the namespace shows them: the caller is root there, everyone else the overflow id. */
+  mapIds(uid: number, gid: number): [number, number] {
+    if (this.uid === 0) return [uid, gid];
+    const callerGid = process.getgid?.() ?? 0;
+    return [uid === this.uid ? 0 : 65534, gid === callerGid ? 0 : 65534];
+  }
+
+  /** Ends the namespace (and every mount in it) and waits for the holder to go. */
+  async close(): Promise<void> {
+    if (this.holder.exitCode !== null || this.holder.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.holder.once("exit", resolve));
+    this.holder.stdin?.end();
+    await exited;
+  }
 }

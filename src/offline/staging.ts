@@ -1,6 +1,6 @@
 /**
- * The view of the source tree a file system is made from, built inside a private mount namespace
- * (see namespace.ts) so the user's tree is never written: a read-only bind mount of the subtree, empty
+ * The view of the source tree a file system is made from, built in a private mount namespace (see
+ * namespace.ts) so the user's tree is never written: a read-only bind mount of the subtree, empty
  * directories mounted over the mount points of nested file systems, and an overlay (upper layer on a
  * tmpfs) on the few directories that gain entries (a missing mount point, /etc/fstab). mkfs tools then
  * read the view as a plain directory (`mke2fs -d`, `mkfs.btrfs --rootdir`, `mcopy`).
@@ -42,8 +42,16 @@ export function splitExisting(
   return { existing: parts.slice(0, depth).join("/"), missing: parts.slice(depth) };
 }
 
-export async function buildStaging(spec: StagingSpec, run: Runner): Promise<void> {
+/** Where the view is built: commands run inside, files are reached from outside through `host()`. */
+export interface ViewSpace {
+  run: Runner;
+  host(path: string): string;
+}
+
+export async function buildStaging(spec: StagingSpec, space: ViewSpace): Promise<void> {
   const { staging, scratch, source } = spec;
+  const run = space.run;
+  const at = (path: string) => space.host(path);
   const epoch = spec.epochSeconds ?? Math.floor(Date.now() / 1000);
   // Times are set last, deepest first: creating an entry changes its directory's modification time.
   const created: string[] = [];
@@ -51,9 +59,9 @@ export async function buildStaging(spec: StagingSpec, run: Runner): Promise<void
   if (source === null) {
     // No tree: the file system gets only its mount points and generated files.
     await run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", staging], "empty view");
-    for (const dir of spec.mountPointDirs) makeDirs(staging, dir, created);
-    for (const file of spec.files) writeGenerated(staging, file, created);
-    for (const path of [...created.reverse(), staging]) utimesSync(path, epoch, epoch);
+    for (const dir of spec.mountPointDirs) makeDirs(at(staging), dir, created);
+    for (const file of spec.files) writeGenerated(at(staging), file, created);
+    for (const path of [...created.reverse(), at(staging)]) utimesSync(path, epoch, epoch);
     return;
   }
   await run(["mount", "--bind", source, staging], `view of ${source}`);
@@ -83,9 +91,9 @@ export async function buildStaging(spec: StagingSpec, run: Runner): Promise<void
     const lower = join(source, dir);
     const upper = join(scratch, `upper${index}`);
     const work = join(scratch, `work${index}`);
-    mkdirSync(upper);
-    mkdirSync(work);
-    copyDirAttributes(lower, upper);
+    mkdirSync(at(upper));
+    mkdirSync(at(work));
+    copyDirAttributes(lower, at(upper));
     await run(
       [
         "mount",
@@ -104,29 +112,29 @@ export async function buildStaging(spec: StagingSpec, run: Runner): Promise<void
     if (isDir(sourceDir)) {
       // Its contents belong to the nested file system: show an empty directory with the same attributes.
       const empty = join(scratch, `empty-${dir.replaceAll("/", "_")}`);
-      mkdirSync(empty);
-      copyDirAttributes(sourceDir, empty);
+      mkdirSync(at(empty));
+      copyDirAttributes(sourceDir, at(empty));
       await run(["mount", "--bind", empty, join(staging, dir)], `empty mount point /${dir}`);
     } else {
-      makeDirs(staging, dir, created);
+      makeDirs(at(staging), dir, created);
     }
   }
   for (const file of spec.files) {
     const existing = statOrNull(join(source, file.path));
     if (existing === null) {
-      writeGenerated(staging, file, created);
+      writeGenerated(at(staging), file, created);
       continue;
     }
     if (!existing.isFile()) throw new Error(`${join(source, file.path)} exists and is not a regular file`);
     const replacement = join(scratch, `file-${file.path.replaceAll("/", "_")}`);
-    writeFileSync(replacement, file.content, { mode: file.mode });
-    chmodSync(replacement, file.mode);
-    utimesSync(replacement, epoch, epoch);
+    writeFileSync(at(replacement), file.content, { mode: file.mode });
+    chmodSync(at(replacement), file.mode);
+    utimesSync(at(replacement), epoch, epoch);
     await run(["mount", "--bind", replacement, join(staging, file.path)], `generated /${file.path}`);
   }
   for (const path of created.reverse()) utimesSync(path, epoch, epoch);
   // Adding entries changed the times of the existing directories they went into: restore the source's.
-  for (const dir of touched) copyDirAttributes(join(source, dir), join(staging, dir));
+  for (const dir of touched) copyDirAttributes(join(source, dir), at(join(staging, dir)));
 }
 
 function isInside(inner: string, outer: string): boolean {

@@ -502,12 +502,22 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     }
   });
 
-  it("--owner keep stores the builder's own uid", (t) => {
-    if (!asRoot) return t.skip("needs a known builder uid (runs as root in CI)");
+  it("--owner keep stores the tree's own ids when run as root, and is refused without root", (t) => {
+    if (!asRoot) return t.skip("needs root to run both ways");
     const out = outputDir("owner");
     const image = join(out, "disk.img");
-    const result = build([EXAMPLE, "-o", image, "--size", SIZE, "--root", tree, "--owner", "keep"]);
-    assert.equal(result.status, 0, result.stderr);
+    const refused = build([EXAMPLE, "-o", image, "--size", SIZE, "--root", tree, "--owner", "keep"]);
+    assert.equal(refused.status, 3, refused.stderr);
+    assert.match(refused.stderr, /--owner keep needs root/);
+    const asItself = runCli(
+      ["build", EXAMPLE, "-o", image, "--size", SIZE, "--root", tree, "--owner", "keep"],
+      {
+        env: { SOURCE_DATE_EPOCH: EPOCH },
+        cli,
+        cwd: work,
+      },
+    );
+    assert.equal(asItself.status, 0, asItself.stderr);
     const root = partitionOf(planOf(EXAMPLE, SIZE), "root");
     withMounted(image, root.startBytes, root.sizeBytes, (dir) => {
       assert.equal(statSync(join(dir, "etc/hostname")).uid, NOBODY);

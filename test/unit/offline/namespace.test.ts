@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { unshareArgv } from "../../../src/offline/namespace.js";
+import { nsenterArgv, unshareArgv } from "../../../src/offline/namespace.js";
 
-describe("unshareArgv", () => {
-  it("root needs only a mount namespace; others a user namespace mapped to root or to themselves", () => {
-    assert.deepEqual(unshareArgv("root", 0, 0), ["unshare", "--mount", "--propagation", "private", "--"]);
-    assert.deepEqual(unshareArgv("keep", 0, 0), ["unshare", "--mount", "--propagation", "private", "--"]);
-    assert.deepEqual(unshareArgv("root", 1000, 100), [
+describe("namespace argv", () => {
+  it("root needs only a mount namespace; others a user namespace that maps them to root", () => {
+    assert.deepEqual(unshareArgv(0), ["unshare", "--mount", "--propagation", "private", "--"]);
+    assert.deepEqual(unshareArgv(1000), [
       "unshare",
       "--user",
       "--map-root-user",
@@ -15,12 +14,17 @@ describe("unshareArgv", () => {
       "private",
       "--",
     ]);
-    assert.deepEqual(unshareArgv("keep", 1000, 100).slice(0, 5), [
-      "unshare",
+  });
+
+  it("enters with the caller's own ids (root inside the namespace; setgroups is denied there)", () => {
+    assert.deepEqual(nsenterArgv(42, 0), ["nsenter", "--target=42", "--mount", "--"]);
+    assert.deepEqual(nsenterArgv(42, 1000), [
+      "nsenter",
+      "--target=42",
       "--user",
-      "--map-user=1000",
-      "--map-group=100",
-      "--keep-caps",
+      "--mount",
+      "--preserve-credentials",
+      "--",
     ]);
   });
 });

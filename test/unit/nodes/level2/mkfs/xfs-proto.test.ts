@@ -3,7 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ProtoError, xfsProto } from "../../../../../src/nodes/level2/mkfs/xfs-proto.js";
+import { PopulateError } from "../../../../../src/core/errors.js";
+import { xfsProto } from "../../../../../src/nodes/level2/mkfs/xfs-proto.js";
 
 describe("xfsProto", () => {
   it("describes a tree in mkfs.xfs's protofile format", () => {
@@ -32,7 +33,7 @@ describe("xfsProto", () => {
         ].join("\n"),
       );
       writeFileSync(join(root, "with space"), "");
-      assert.throws(() => xfsProto(root), ProtoError);
+      assert.throws(() => xfsProto(root), PopulateError);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
