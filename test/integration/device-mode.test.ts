@@ -4,12 +4,11 @@
  * every step followed by `delete`. Every test releases what it created, even when it fails.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { writeBuildDir } from "../helpers/build-dir.js";
-import { CLI, runCli } from "../helpers/cli.js";
+import { createKilledAt, runCli } from "../helpers/cli.js";
 import {
   loopDevicesUnder,
   mountsUnder,
@@ -332,7 +331,7 @@ describe("device mode on loop devices", { skip }, () => {
     ).steps.length;
     try {
       for (let step = 0; step < steps; step += 1) {
-        await killedAt(params, step);
+        await createKilledAt(params, step);
         const deleted = phase(params, "delete");
         assert.equal(deleted.status, 0, `step ${step}: ${deleted.stderr}`);
         assertNothingLeft(dir);
@@ -346,27 +345,3 @@ describe("device mode on loop devices", { skip }, () => {
     }
   });
 });
-
-/** Starts `create` paused before `step` and kills it with SIGKILL once it says it is paused. */
-function killedAt(params: string, step: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "--params", params, "create"], {
-      env: { ...process.env, BLOCKSMITH_TEST_PAUSE_BEFORE_STEP: String(step) },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`create did not pause before step ${step}: ${stderr}`));
-    }, 60_000);
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes(`paused before step ${step}`)) child.kill("SIGKILL");
-    });
-    child.on("exit", (_code, signal) => {
-      clearTimeout(timer);
-      if (signal === "SIGKILL") resolve();
-      else reject(new Error(`create ended without being killed at step ${step}: ${stderr}`));
-    });
-  });
-}

@@ -17,7 +17,7 @@ import { test } from "node:test";
 import { runCreate } from "../../src/device/executor.js";
 import { readParams } from "../../src/config/params.js";
 import type { Plan } from "../../src/plan/types.js";
-import { REPO_ROOT, runCli } from "../helpers/cli.js";
+import { createKilledAt, REPO_ROOT, runCli } from "../helpers/cli.js";
 import {
   loopDevicesUnder,
   mountsUnder,
@@ -454,6 +454,34 @@ function fileIn(mountPoint: string): string {
           assert.equal(existsSync(disk.path), false, `step ${step}: ${disk.path}`);
       }
     } finally {
+      releaseStack(plan, build.dir);
+    }
+  });
+
+  it("SIGKILL with md, VG, LVs and LUKS held, then delete, leaves nothing behind", async () => {
+    const build = setup(FAULT_STACK);
+    assert.equal(cli(build, "init").status, 0);
+    const plan = planOf(build);
+    const after = (action: string) => plan.steps.findLastIndex((step) => step.action === action) + 1;
+    // Killed right after each layer is up (a CLI start costs seconds here, so not at every step).
+    const steps = [...new Set([after("mdadm-create"), after("lvcreate"), after("luksOpen"), after("mount")])];
+    assert.ok(
+      steps.every((step) => step > 0 && step <= plan.steps.length),
+      JSON.stringify(steps),
+    );
+    try {
+      for (const step of steps) {
+        if (step === plan.steps.length) continue; // nothing to pause before
+        await createKilledAt(build.params, step);
+        const deleted = cli(build, "delete");
+        assert.equal(deleted.status, 0, `killed before step ${step}: ${deleted.stderr}`);
+        assertNothingLeft(plan, build.dir);
+        for (const disk of plan.disks)
+          assert.equal(existsSync(disk.path), false, `killed before step ${step}: ${disk.path}`);
+        assert.equal(cli(build, "init").status, 0);
+      }
+    } finally {
+      cli(build, "delete");
       releaseStack(plan, build.dir);
     }
   });
