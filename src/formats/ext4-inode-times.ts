@@ -12,7 +12,7 @@
  * inode with both checksum fields zeroed), seed = crc32c(~0; UUID) unless the superblock carries one.
  */
 import { crc32cRaw } from "./crc32.js";
-import type { ByteAccess } from "./fat-timestamps.js";
+import type { ByteAccess } from "./byte-access.js";
 
 const INCOMPAT_64BIT = 0x80;
 const INCOMPAT_CSUM_SEED = 0x2000;

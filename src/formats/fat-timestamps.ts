@@ -10,11 +10,7 @@
  * FAT stores local time; blocksmith writes and reads it as UTC, as mtools does with TZ unset.
  */
 
-/** Random access to the bytes of one file system (offsets relative to its first byte). */
-export interface ByteAccess {
-  read(offsetBytes: number, length: number): Buffer;
-  write(offsetBytes: number, data: Buffer): void;
-}
+import type { ByteAccess } from "./byte-access.js";
 
 interface Geometry {
   bytesPerSector: number;

@@ -12,12 +12,10 @@ import {
   ftruncateSync,
   mkdtempSync,
   openSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config/load.js";
@@ -27,7 +25,8 @@ import type { DeviceEvent } from "../device/session.js";
 import { runLogged } from "../device/session.js";
 import { applySectorWrites } from "../formats/apply.js";
 import { setExtInodeTimes } from "../formats/ext4-inode-times.js";
-import { clampFatTimestamps, type ByteAccess } from "../formats/fat-timestamps.js";
+import { fileByteAccess, type ByteAccess } from "../formats/byte-access.js";
+import { clampFatTimestamps } from "../formats/fat-timestamps.js";
 import { writeGpt } from "../formats/gpt.js";
 import { identifierSource, purposes, type IdentifierSource } from "../formats/identifiers.js";
 import { writeMbr } from "../formats/mbr.js";
@@ -318,20 +317,11 @@ async function runCommands(
   });
 }
 
-/** Positional reads and writes of one file system inside the image. */
+/** Opens the image for the in-place editors of one file system. */
 function withPartition(image: string, offsetBytes: number, work: (access: ByteAccess) => void): void {
   const fd = openSync(image, "r+");
   try {
-    work({
-      read: (offset, length) => {
-        const buffer = Buffer.alloc(length);
-        readSync(fd, buffer, 0, length, offsetBytes + offset);
-        return buffer;
-      },
-      write: (offset, data) => {
-        writeSync(fd, data, 0, data.length, offsetBytes + offset);
-      },
-    });
+    work(fileByteAccess(fd, offsetBytes));
   } finally {
     closeSync(fd);
   }

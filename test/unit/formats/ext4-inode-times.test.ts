@@ -7,31 +7,18 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
-  readSync,
   rmSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fileByteAccess } from "../../../src/formats/byte-access.js";
 import { sparseFile } from "../../helpers/files.js";
-import type { ByteAccess } from "../../../src/formats/fat-timestamps.js";
 import { setExtInodeTimes } from "../../../src/formats/ext4-inode-times.js";
 
 const EPOCH = 1_700_000_000;
 const quiet = { stdio: ["ignore", "pipe", "ignore"] as ["ignore", "pipe", "ignore"] };
-
-function access(fd: number): ByteAccess {
-  return {
-    read: (offset, length) => {
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, offset);
-      return buffer;
-    },
-    write: (offset, data) => void writeSync(fd, data, 0, data.length, offset),
-  };
-}
 
 /** The oracle: debugfs itself setting atime and ctime of every inode in use (dumpe2fs lists them). */
 function withDebugfs(image: string): number {
@@ -82,7 +69,7 @@ describe("setExtInodeTimes", () => {
         const fd = openSync(ours, "r+");
         let changed: number;
         try {
-          changed = setExtInodeTimes(access(fd), EPOCH);
+          changed = setExtInodeTimes(fileByteAccess(fd), EPOCH);
         } finally {
           closeSync(fd);
         }

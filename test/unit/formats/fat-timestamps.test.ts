@@ -1,38 +1,17 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fileByteAccess } from "../../../src/formats/byte-access.js";
 import { sparseFile } from "../../helpers/files.js";
 import fc from "fast-check";
 import {
   clampFatTimestamps,
   decodeFatDateTime,
   encodeFatDateTime,
-  type ByteAccess,
 } from "../../../src/formats/fat-timestamps.js";
-
-function fileAccess(fd: number): ByteAccess {
-  return {
-    read: (offset, length) => {
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, offset);
-      return buffer;
-    },
-    write: (offset, data) => void writeSync(fd, data, 0, data.length, offset),
-  };
-}
 
 /** A real vfat of `sizeMiB` made by mkfs.vfat and filled by mcopy "now" (mtools stamps the current time). */
 function populatedFat(dir: string, sizeMiB: number, fatBits: number): string {
@@ -71,8 +50,8 @@ describe("FAT timestamps", () => {
         const fd = openSync(image, "r+");
         let changed: number;
         try {
-          changed = clampFatTimestamps(fileAccess(fd), epoch);
-          assert.equal(clampFatTimestamps(fileAccess(fd), epoch), 0, "a second pass changes nothing");
+          changed = clampFatTimestamps(fileByteAccess(fd), epoch);
+          assert.equal(clampFatTimestamps(fileByteAccess(fd), epoch), 0, "a second pass changes nothing");
         } finally {
           closeSync(fd);
         }
