@@ -64,6 +64,7 @@ export const DEBIAN_PACKAGE_OF: Readonly<Record<string, string>> = {
   dumpe2fs: "e2fsprogs",
   xfs_io: "xfsprogs",
   unshare: "util-linux",
+  nsenter: "util-linux",
   pvcreate: "lvm2",
   vgcreate: "lvm2",
   lvcreate: "lvm2",

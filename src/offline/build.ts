@@ -103,6 +103,8 @@ function placement(
 }
 
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
+  if (options.bmap && options.format !== "raw")
+    throw new UsageError("--bmap maps the blocks of a raw image; it cannot go with --format qcow2");
   const output = resolve(options.output);
   const root = options.root !== undefined ? resolve(options.root) : null;
   if (root !== null && !statSync(root, { throwIfNoEntry: false })?.isDirectory())
@@ -132,7 +134,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   });
   await requireTools([
     ...plan.filesystems.flatMap((fs) => offlineTools(fs.type, populations.has(fs.name))),
-    ...(needsNamespace ? ["unshare"] : []),
+    ...(needsNamespace ? ["unshare", "nsenter"] : []),
     ...(options.format === "qcow2" ? ["qemu-img"] : []),
     ...(options.bmap ? ["xfs_io"] : []),
   ]);
@@ -174,7 +176,6 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
           run,
           work,
           owner: options.owner,
-          log: options.log,
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
           ...(options.epochSeconds !== undefined ? { epochSeconds: options.epochSeconds } : {}),
         });
@@ -234,7 +235,6 @@ interface MakeContext {
   owner: Owner;
   seed?: string;
   epochSeconds?: number;
-  log: (event: DeviceEvent) => void;
 }
 
 async function makeFilesystem(

@@ -436,6 +436,10 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.match(exists.stderr, /exists; pass --force/);
     assert.equal(readFileSync(image, "utf8"), "precious");
 
+    const both = build([EXAMPLE, "-o", join(out, "x.qcow2"), "--size", SIZE, "--bmap", "--format", "qcow2"]);
+    assert.equal(both.status, 2, both.stderr);
+    assert.match(both.stderr, /--bmap maps the blocks of a raw image/);
+
     const lvm = build([
       join(REPO_ROOT, "examples", "lvm.yaml"),
       "-o",
