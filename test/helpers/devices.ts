@@ -13,6 +13,31 @@ export function run(argv: string[], input?: string): string {
   return execFileSync(file!, args, { encoding: "utf8", ...(input !== undefined ? { input } : {}) });
 }
 
+/** What `sfdisk -J` prints of a partition table (the fields the suites read). */
+export interface SfdiskTable {
+  label: string;
+  id: string;
+  device: string;
+  unit: string;
+  firstlba?: number;
+  lastlba?: number;
+  sectorsize?: number;
+  partitions: {
+    node: string;
+    start: number;
+    size: number;
+    type: string;
+    uuid?: string;
+    name?: string;
+    bootable?: boolean;
+  }[];
+}
+
+/** The partition table of an image or device as sfdisk reads it: an oracle we did not write. */
+export function readSfdisk(image: string): SfdiskTable {
+  return (JSON.parse(run(["sfdisk", "-J", image])) as { partitiontable: SfdiskTable }).partitiontable;
+}
+
 /** Why root/loop tests cannot run here, or undefined when they can. */
 export function deviceTestsUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "not running as root";

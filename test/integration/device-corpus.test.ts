@@ -21,6 +21,7 @@ import {
   releaseEverythingUnder,
   run,
   deviceSuite,
+  readSfdisk,
 } from "../helpers/devices.js";
 import { loadCorpus, type CorpusConfig } from "../differential/support.js";
 
@@ -121,18 +122,9 @@ describe("device mode on the differential corpus", { skip }, () => {
         for (const disk of plan.disks) {
           const image = join(dir, "images", `${disk.name}.raw`);
           if (disk.label !== null) {
-            const table = JSON.parse(run(["sfdisk", "-J", image])) as {
-              partitiontable: {
-                label: string;
-                partitions: { node: string; start: number; size: number; type: string }[];
-              };
-            };
-            assert.equal(table.partitiontable.label, disk.label === "mbr" ? "dos" : "gpt");
-            const read = table.partitiontable.partitions.map((p) => [
-              Number(/(\d+)$/.exec(p.node)![1]),
-              p.start,
-              p.size,
-            ]);
+            const table = readSfdisk(image);
+            assert.equal(table.label, disk.label === "mbr" ? "dos" : "gpt");
+            const read = table.partitions.map((p) => [Number(/(\d+)$/.exec(p.node)![1]), p.start, p.size]);
             assert.deepEqual(
               read,
               disk.partitions.map((p) => [p.number, p.startSector, p.sizeSectors]),

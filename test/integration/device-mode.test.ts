@@ -15,6 +15,7 @@ import {
   releaseEverythingUnder,
   run,
   deviceSuite,
+  readSfdisk,
 } from "../helpers/devices.js";
 
 const { skip, work } = deviceSuite("blocksmith-device-");
@@ -141,12 +142,8 @@ describe("device mode on loop devices", { skip }, () => {
       assertNothingLeft(dir);
 
       // Independent readers: the table is the plan, sector for sector.
-      const table = JSON.parse(run(["sfdisk", "-J", image])) as {
-        partitiontable: {
-          partitions: { node: string; start: number; size: number; type: string; bootable?: boolean }[];
-        };
-      };
-      const read = table.partitiontable.partitions.map((p) => [
+      const table = readSfdisk(image);
+      const read = table.partitions.map((p) => [
         Number(/(\d+)$/.exec(p.node)![1]),
         p.start,
         p.size,
@@ -224,15 +221,13 @@ describe("device mode on loop devices", { skip }, () => {
         const created = phase(params, "create", "--seed", "fixed");
         assert.equal(created.status, 0, created.stderr);
         assert.equal(phase(params, "umount").status, 0);
-        const table = JSON.parse(run(["sfdisk", "-J", image])) as {
-          partitiontable: { id: string; partitions: { uuid: string; start: number }[] };
-        };
+        const table = readSfdisk(image);
         const uuidAt = (index: number) =>
           run([
             "blkid",
             "-p",
             "-O",
-            String(table.partitiontable.partitions[index]!.start * 512),
+            String(table.partitions[index]!.start * 512),
             "-s",
             "UUID",
             "-o",
@@ -240,12 +235,7 @@ describe("device mode on loop devices", { skip }, () => {
             image,
           ]).trim();
         identities.push(
-          JSON.stringify([
-            table.partitiontable.id,
-            table.partitiontable.partitions.map((p) => p.uuid),
-            uuidAt(0),
-            uuidAt(1),
-          ]),
+          JSON.stringify([table.id, table.partitions.map((p) => p.uuid), uuidAt(0), uuidAt(1)]),
         );
       } finally {
         phase(params, "delete");
@@ -267,9 +257,7 @@ describe("device mode on loop devices", { skip }, () => {
         filesys: Record<string, { uuid: string; label: string; fstype: string }>;
       };
       assert.equal(phase(params, "umount").status, 0);
-      const table = JSON.parse(run(["sfdisk", "-J", image])) as {
-        partitiontable: { partitions: { start: number }[] };
-      };
+      const table = readSfdisk(image);
       const expected: [number, string, string][] = [
         [0, "swap", "mkfs_swap"],
         [1, "ext2", "old2"],
@@ -281,7 +269,7 @@ describe("device mode on loop devices", { skip }, () => {
           "blkid",
           "-p",
           "-O",
-          String(table.partitiontable.partitions[index]!.start * 512),
+          String(table.partitions[index]!.start * 512),
           "-o",
           "export",
           image,

@@ -26,6 +26,7 @@ import {
   releaseEverythingUnder,
   run,
   deviceSuite,
+  readSfdisk,
 } from "../helpers/devices.js";
 
 const { skip, work } = deviceSuite("blocksmith-existing-device-");
@@ -112,20 +113,10 @@ describe("device mode on an existing device", { skip }, () => {
       assert.equal(phase(params, "cleanup").status, 0);
       stillAttached(dir, device, backing);
 
-      const table = JSON.parse(run(["sfdisk", "-J", backing])) as {
-        partitiontable: {
-          label: string;
-          partitions: { node: string; start: number; size: number; type: string }[];
-        };
-      };
-      assert.equal(table.partitiontable.label, "gpt");
+      const table = readSfdisk(backing);
+      assert.equal(table.label, "gpt");
       assert.deepEqual(
-        table.partitiontable.partitions.map((p) => [
-          Number(/(\d+)$/.exec(p.node)![1]),
-          p.start,
-          p.size,
-          p.type,
-        ]),
+        table.partitions.map((p) => [Number(/(\d+)$/.exec(p.node)![1]), p.start, p.size, p.type]),
         plan.disks[0]!.partitions.map((p) => [p.number, p.startSector, p.sizeSectors, p.type]),
       );
       const root = plan.disks[0]!.partitions[1]!;

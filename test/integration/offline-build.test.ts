@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { writeBuildDir } from "../helpers/build-dir.js";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.js";
-import { releaseEverythingUnder, run } from "../helpers/devices.js";
+import { releaseEverythingUnder, run, readSfdisk } from "../helpers/devices.js";
 import { listTree, makeTree, TREE_MTIME, type Entry } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
 
@@ -192,15 +192,10 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.deepEqual(readdirSync(out), ["disk.img"], "no temporary file is left");
 
     const plan = planOf(EXAMPLE, SIZE);
-    const table = JSON.parse(run(["sfdisk", "-J", image])) as {
-      partitiontable: {
-        label: string;
-        partitions: { start: number; size: number; type: string; name: string }[];
-      };
-    };
-    assert.equal(table.partitiontable.label, "gpt");
+    const table = readSfdisk(image);
+    assert.equal(table.label, "gpt");
     assert.deepEqual(
-      table.partitiontable.partitions.map((p) => [p.name, p.start, p.size, p.type]),
+      table.partitions.map((p) => [p.name, p.start, p.size, p.type]),
       plan.disks[0]!.partitions.map((p) => [p.gptName ?? p.name, p.startSector, p.sizeSectors, p.type]),
     );
     assert.match(run(["sgdisk", "-v", image]), /No problems found/);
@@ -491,8 +486,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     const built = build([config, "-o", offline, "--size", "2GiB", "--seed", SEED]);
     assert.equal(built.status, 0, built.stderr);
     const table = (image: string) => {
-      const parsed = JSON.parse(run(["sfdisk", "-J", image])) as { partitiontable: Record<string, unknown> };
-      const { device: _device, ...rest } = parsed.partitiontable;
+      const { device: _device, ...rest } = readSfdisk(image);
       return JSON.stringify(rest).replaceAll(image, "IMAGE");
     };
     assert.equal(table(offline), table(device), "the same GPT, GUIDs included");
