@@ -8,7 +8,7 @@
 import { chmodSync, lstatSync, mkdirSync, utimesSync, writeFileSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import type { Runner } from "../core/runner.js";
-import type { GeneratedFile } from "./populate.js";
+import { isBelow, type GeneratedFile } from "./populate.js";
 
 export interface StagingSpec {
   /** An empty directory the view is mounted on. */
@@ -82,9 +82,9 @@ export async function buildStaging(spec: StagingSpec, space: ViewSpace): Promise
     const lacksFile = need.kind === "file" && statOrNull(join(source, need.path)) === null;
     if (missing.length === 0 && !lacksFile) continue;
     touched.add(existing);
-    if (overlays.some((dir) => dir === existing || isInside(existing, dir))) continue;
+    if (overlays.some((dir) => dir === existing || isBelow(`/${existing}`, `/${dir}`))) continue;
     for (let i = overlays.length - 1; i >= 0; i -= 1)
-      if (isInside(overlays[i]!, existing)) overlays.splice(i, 1);
+      if (isBelow(`/${overlays[i]!}`, `/${existing}`)) overlays.splice(i, 1);
     overlays.push(existing);
   }
   for (const [index, dir] of overlays.entries()) {
@@ -135,10 +135,6 @@ export async function buildStaging(spec: StagingSpec, space: ViewSpace): Promise
   for (const path of created.reverse()) utimesSync(path, epoch, epoch);
   // Adding entries changed the times of the existing directories they went into: restore the source's.
   for (const dir of touched) copyDirAttributes(join(source, dir), at(join(staging, dir)));
-}
-
-function isInside(inner: string, outer: string): boolean {
-  return outer === "" ? inner !== "" : inner.startsWith(`${outer}/`);
 }
 
 function copyDirAttributes(from: string, to: string): void {
