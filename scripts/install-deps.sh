@@ -10,6 +10,7 @@ packages=(
   e2fsprogs xfsprogs dosfstools btrfs-progs
   lvm2 cryptsetup-bin mdadm
   mtools                            # offline build: mcopy fills vfat inside the image file
+  attr                              # tests: setfattr/getfattr put xattrs in the tree and read them back
   qemu-utils bmap-tools             # offline build: --format qcow2; tests check --bmap with bmaptool
   libguestfs-tools linux-image-amd64  # guestfish: independent reader of finished images (tests);
                                       # the kernel is only a Recommends of supermin, so named here

@@ -44,6 +44,7 @@ import { copyRanges, dataRanges } from "./copy-ranges.js";
 import type { Owner } from "./namespace.js";
 import { makePopulated } from "./populated-mkfs.js";
 import { planPopulation, type Population } from "./populate.js";
+import { startWriteback } from "./writeback.js";
 
 export interface BuildOptions {
   config: string;
@@ -161,7 +162,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       closeSync(fd);
     }
 
-    await inParallel(
+    // A raw image goes to disk while the tools run; a qcow2 build's raw file is scratch and never needs to.
+    const writeback = options.format === "raw" ? await startWriteback(rawFile) : undefined;
+    const making = inParallel(
       plan.filesystems.map((fs) => async () => {
         const population = populations.get(fs.name);
         step(
@@ -182,6 +185,14 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       }),
       Math.max(1, Math.min(2, availableParallelism())),
     );
+    try {
+      await making;
+    } catch (error) {
+      // The tool's failure is the story; a sync error behind it would only hide it.
+      await writeback?.stop().catch(() => undefined);
+      throw error;
+    }
+    await writeback?.stop();
 
     let product = rawFile;
     if (options.format === "qcow2") {

@@ -64,6 +64,15 @@ const ALL_TYPES = `
         mkfs: { type: xfs, label: data, mount: { mount_point: /data, fstab: {} } }
 `;
 
+const XATTR_NAME = "user.blocksmith.note";
+const XATTR_VALUE = "kept";
+const XATTR_FILES = ["usr/bin/tool", "srv/www/index.html"];
+
+/** An xattr read back by getfattr from a mounted file system: not our code reading our bytes. */
+function xattrOf(path: string): string {
+  return run(["getfattr", "--only-values", "-n", XATTR_NAME, path]);
+}
+
 let work = "";
 let tree = "";
 let cli = CLI;
@@ -161,6 +170,8 @@ before(() => {
   chmodSync(work, 0o755);
   tree = join(work, "tree");
   makeTree(tree);
+  // user.* xattrs: mke2fs -d and mkfs.btrfs --rootdir copy them (the xfs protofile and FAT cannot hold them).
+  for (const path of XATTR_FILES) run(["setfattr", "-n", XATTR_NAME, "-v", XATTR_VALUE, join(tree, path)]);
   if (asRoot) {
     // The builder's own files (uid 65534): with --owner root they are stored as root's.
     run(["chown", "-R", "-h", `${NOBODY}:${NOBODY}`, tree]);
@@ -229,6 +240,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     const image = join(work, "example", "disk.img");
     const plan = planOf(EXAMPLE, SIZE);
     const root = partitionOf(plan, "root");
+    let xattrs = "";
     const rootListing = withMounted(image, root.startBytes, root.sizeBytes, (dir) => {
       assert.equal(readFileSync(join(dir, "etc/fstab"), "utf8"), fstabOf(plan));
       assert.deepEqual(
@@ -237,6 +249,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
         "/var is only a mount point in the root file system",
       );
       assert.deepEqual(readdirSync(join(dir, "boot/efi")), [], "so is /boot/efi");
+      xattrs = xattrOf(join(dir, "usr/bin/tool"));
       return listTree(dir, ["var", "boot/efi"]);
     });
     const source = expected(listTree(tree, ["var", "boot/efi"]), 0);
@@ -253,6 +266,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.deepEqual(rootListing, source);
     assert.deepEqual(rootListing.get("usr/bin/hard-link-to-tool")!.links, ["usr/bin/tool"]);
     assert.equal(rootListing.get("usr/bin/setuid-tool")!.mode, 0o4755);
+    assert.equal(xattrs, XATTR_VALUE, "user.* xattrs reach ext4, through the staging overlay");
 
     const varPart = partitionOf(plan, "var");
     const varListing = withMounted(image, varPart.startBytes, varPart.sizeBytes, (dir) => listTree(dir));
@@ -377,9 +391,10 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     run(["e2fsck", "-fn", `${image}?offset=${boot.startBytes}`]);
     if (asRoot) {
       // btrfs got /srv's files, and the /boot file system holds boot/ including boot/efi (no ESP mount here).
-      withMounted(image, srv.startBytes, srv.sizeBytes, (dir) =>
-        assert.deepEqual(listTree(dir), expected(listTree(join(tree, "srv")), 0)),
-      );
+      withMounted(image, srv.startBytes, srv.sizeBytes, (dir) => {
+        assert.deepEqual(listTree(dir), expected(listTree(join(tree, "srv")), 0));
+        assert.equal(xattrOf(join(dir, "www/index.html")), XATTR_VALUE, "user.* xattrs reach btrfs");
+      });
       // xfs from a protofile: no times (the build's) and no hard links in that format.
       const withoutTimes = (listing: Map<string, Entry>) =>
         new Map([...listing].map(([path, entry]) => [path, { ...entry, mtime: 0 }]));
