@@ -36,3 +36,13 @@ export function crc32cRaw(seed: number, data: Uint8Array): number {
   for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return crc >>> 0;
 }
+
+/**
+ * CRC-32 (reflected 0xEDB88320) with no pre- or post-inversion, from `seed`: lvm2's `calc_crc`, which
+ * seeds it with 0xf597a6cf for the PV label, the metadata area header and the metadata text.
+ */
+export function crc32Raw(seed: number, data: Uint8Array): number {
+  let crc = seed >>> 0;
+  for (let i = 0; i < data.length; i++) crc = CRC32_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return crc >>> 0;
+}

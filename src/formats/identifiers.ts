@@ -13,6 +13,7 @@
  * - `mbr-signature:<disk>`          the 32-bit MBR disk signature at offset 440, e.g. `mbr-signature:image0`
  * - `luks:<node>`                   a LUKS header's UUID (`cryptsetup luksFormat --uuid`), e.g. `luks:cryptroot`
  * - `md-array:<node>`               an md array's UUID (`mdadm --create --uuid`), e.g. `md-array:md0`
+ * - `lvm-pv:<node>`, `lvm-vg:<vg>`, `lvm-lv:<vg>/<lv>`  LVM ids (offline mode writes the metadata itself)
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 
@@ -25,6 +26,9 @@ export const purposes = {
   mbrSignature: (disk: string): string => `mbr-signature:${disk}`,
   luks: (node: string): string => `luks:${node}`,
   mdArray: (node: string): string => `md-array:${node}`,
+  lvmPv: (node: string): string => `lvm-pv:${node}`,
+  lvmVg: (vg: string): string => `lvm-vg:${vg}`,
+  lvmLv: (vg: string, lv: string): string => `lvm-lv:${vg}/${lv}`,
 } as const;
 
 /** Canonical (lower-case, hyphenated) text form of 16 bytes in RFC 4122 (big-endian) order. */
@@ -77,16 +81,40 @@ export function randomMbrSignature(): number {
   }
 }
 
+/** The characters of an lvm2 id (`_c` in lib/uuid/uuid.c, less "!#", which lvm itself never draws). */
+const LVM_ID_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+function lvmIdFrom(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 32), (byte) => LVM_ID_CHARS[byte % LVM_ID_CHARS.length]!).join("");
+}
+
+/** An lvm2 PV/VG/LV id (32 characters, without the dashes lvm prints) for `purpose`, derived from `seed`. */
+export function deriveLvmId(seed: string, purpose: string): string {
+  return lvmIdFrom(
+    createHash("sha256")
+      .update(parseUuid(BLOCKSMITH_NAMESPACE))
+      .update(`${seed}\0${purpose}`, "utf8")
+      .digest(),
+  );
+}
+
 /** Identifiers for one build: derived when a seed is given, random otherwise. */
 export interface IdentifierSource {
   uuid(purpose: string): string;
   mbrSignature(purpose: string): number;
+  lvmId(purpose: string): string;
 }
 
 export function identifierSource(seed: string | undefined): IdentifierSource {
-  if (seed === undefined) return { uuid: () => randomUuidV4(), mbrSignature: () => randomMbrSignature() };
+  if (seed === undefined)
+    return {
+      uuid: () => randomUuidV4(),
+      mbrSignature: () => randomMbrSignature(),
+      lvmId: () => lvmIdFrom(randomBytes(32)),
+    };
   return {
     uuid: (purpose) => deriveUuid(seed, purpose),
     mbrSignature: (purpose) => deriveMbrSignature(seed, purpose),
+    lvmId: (purpose) => deriveLvmId(seed, purpose),
   };
 }

@@ -4,7 +4,7 @@
  * bytes device mode writes), file systems are made by the real mkfs tools at their offsets, each
  * populated from its subtree of --root, and the image appears under its name only when complete.
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import {
   closeSync,
   existsSync,
@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { loadConfig } from "../config/load.js";
+import type { ConfigModel } from "../config/model.js";
 import { UnsupportedError, UsageError } from "../core/errors.js";
 import { requireTools, type Runner } from "../core/runner.js";
 import type { DeviceEvent } from "../device/session.js";
@@ -37,10 +38,16 @@ import {
   offlineTools,
   type OfflineCommand,
 } from "../nodes/level2/mkfs/offline.js";
+import {
+  checkOfflineLvm,
+  layoutOfflineLvm,
+  type LvPiece,
+  type OfflineLvm,
+} from "../nodes/level1/lvm/offline.js";
 import { planLayout } from "../plan/planner.js";
 import type { DiskPlan, FilesystemPlan, Plan } from "../plan/types.js";
 import { bmapXml, blockRanges, checksumRanges } from "./bmap.js";
-import { copyRanges, dataRanges } from "./copy-ranges.js";
+import { copyRanges, copyRangesToPieces, dataRanges } from "./copy-ranges.js";
 import type { Owner } from "./namespace.js";
 import { makePopulated } from "./populated-mkfs.js";
 import { planPopulation, type Population } from "./populate.js";
@@ -69,17 +76,17 @@ export interface BuildResult {
 }
 
 /** Refuses what offline mode cannot build yet, before anything is written. */
-export function checkOfflineSupport(plan: Plan): DiskPlan {
+export function checkOfflineSupport(model: ConfigModel, plan: Plan): DiskPlan {
   const layers = [
-    ...plan.volumeGroups.map((vg) => `LVM volume group "${vg.name}"`),
     ...plan.encrypted.map((luks) => `LUKS volume "${luks.name}"`),
     ...plan.raids.map((raid) => `md RAID "${raid.name}"`),
   ];
   if (layers.length > 0)
     throw new UnsupportedError(
-      `offline builds do not make LVM, LUKS or md RAID layers yet; this config has ${layers.join(", ")}.` +
+      `offline builds do not make LUKS or md RAID layers yet; this config has ${layers.join(", ")}.` +
         ` Build it in device mode (blocksmith --params FILE create, as root)`,
     );
+  if (plan.volumeGroups.length > 0) checkOfflineLvm(model, plan);
   if (plan.disks.length !== 1 || plan.disks[0]!.kind !== "local_loop")
     throw new UnsupportedError(
       `an offline build writes one image file: the config needs exactly one local_loop and no \`device\`` +
@@ -88,18 +95,41 @@ export function checkOfflineSupport(plan: Plan): DiskPlan {
   return plan.disks[0]!;
 }
 
-/** Where a file system lives on the disk: a partition, or the whole disk. */
-function placement(
-  disk: DiskPlan,
-  fs: FilesystemPlan,
-): { offsetBytes: number; sizeBytes: number; startSector: number } {
+/** Where a block device of the plan begins in the image: the disk itself, or one of its partitions. */
+function baseOffsetBytes(disk: DiskPlan, base: string): number {
+  if (base === disk.name) return 0;
+  const partition = disk.partitions.find((p) => p.name === base);
+  if (!partition) throw new Error(`internal: ${base} is not on ${disk.name}`);
+  return partition.startBytes;
+}
+
+interface Placement {
+  offsetBytes: number;
+  sizeBytes: number;
+  /** What the partition table says the device starts at (FAT's hidden sectors); 0 for the disk and LVs. */
+  startSector: number;
+  /** An LV spread over several places in the image: its pieces, in LV order. */
+  pieces?: LvPiece[];
+}
+
+/** Where a file system lives in the image: the whole disk, a partition, or an LV. */
+function placement(disk: DiskPlan, plan: Plan, lvm: OfflineLvm | undefined, fs: FilesystemPlan): Placement {
   if (fs.base === disk.name) return { offsetBytes: 0, sizeBytes: disk.sizeBytes, startSector: 0 };
   const partition = disk.partitions.find((p) => p.name === fs.base);
-  if (!partition) throw new Error(`internal: ${fs.name} is on ${fs.base}, which is not on ${disk.name}`);
+  if (partition)
+    return {
+      offsetBytes: partition.startBytes,
+      sizeBytes: partition.sizeBytes,
+      startSector: partition.startSector,
+    };
+  const lv = plan.logicalVolumes.find((candidate) => candidate.name === fs.base);
+  const pieces = lvm?.pieces.get(fs.base);
+  if (!lv || !pieces) throw new Error(`internal: ${fs.name} is on ${fs.base}, which is not in the image`);
   return {
-    offsetBytes: partition.startBytes,
-    sizeBytes: partition.sizeBytes,
-    startSector: partition.startSector,
+    offsetBytes: pieces[0]!.imageOffsetBytes,
+    sizeBytes: lv.sizeBytes,
+    startSector: 0,
+    ...(pieces.length > 1 ? { pieces } : {}),
   };
 }
 
@@ -121,7 +151,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     imageDir: dirname(output),
     mountBase: "/",
   });
-  const disk = checkOfflineSupport(plan);
+  const disk = checkOfflineSupport(model, plan);
   const populations = new Map(planPopulation(plan, root).map((p) => [p.filesystem, p]));
   const unreproducible = plan.filesystems.filter((fs) => fs.type === "btrfs" || fs.type === "xfs");
   if (options.seed !== undefined && unreproducible.length > 0)
@@ -141,7 +171,12 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   ]);
 
   const ids = identifierSource(options.seed);
-  const steps = plan.filesystems.length + 2 + (options.format === "qcow2" ? 1 : 0) + (options.bmap ? 1 : 0);
+  const steps =
+    plan.filesystems.length +
+    2 +
+    (plan.volumeGroups.length > 0 ? 1 : 0) +
+    (options.format === "qcow2" ? 1 : 0) +
+    (options.bmap ? 1 : 0);
   let stepIndex = 0;
   const step = (node: string, message: string) =>
     options.log({ event: "step", node, message, step: { index: (stepIndex += 1), total: steps } });
@@ -153,10 +188,24 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   let finished = false;
   try {
     step(disk.name, `create sparse image of ${disk.sizeBytes} bytes`);
+    const lvm =
+      plan.volumeGroups.length > 0
+        ? layoutOfflineLvm({
+            plan,
+            baseOffsetBytes: (base) => baseOffsetBytes(disk, base),
+            ids,
+            creationTime: options.epochSeconds ?? Math.floor(Date.now() / 1000),
+            // lvm records the host that made an LV; a seeded build must not depend on the machine.
+            creationHost: options.seed !== undefined ? "blocksmith" : hostname(),
+            description: "Written by blocksmith build",
+          })
+        : undefined;
+    if (lvm) step(disk.name, `write LVM metadata of ${lvm.volumeGroups.map((vg) => vg.name).join(", ")}`);
     const fd = openSync(rawFile, "wx", 0o644);
     try {
       ftruncateSync(fd, disk.sizeBytes);
       if (disk.label !== null) applySectorWrites(fd, tableWrites(disk, ids));
+      if (lvm) applySectorWrites(fd, lvm.writes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -174,7 +223,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
               ? ` for ${population.mountPoint}${population.source ? ` from ${population.source}` : ""}`
               : ""),
         );
-        await makeFilesystem(rawFile, disk, fs, population, {
+        await makeFilesystem(rawFile, placement(disk, plan, lvm, fs), fs, population, {
           ids,
           run,
           work,
@@ -250,12 +299,33 @@ interface MakeContext {
 
 async function makeFilesystem(
   image: string,
-  disk: DiskPlan,
+  target: Placement,
   fs: FilesystemPlan,
   population: Population | undefined,
   context: MakeContext,
 ): Promise<void> {
-  const { offsetBytes, sizeBytes, startSector } = placement(disk, fs);
+  const { offsetBytes, sizeBytes, startSector, pieces } = target;
+  if (pieces !== undefined) {
+    // An LV in several pieces: the file system is made whole in a file of its own, then each data range
+    // goes to the piece that holds it.
+    const lvFile = join(context.work, `${fs.name}.lv`);
+    const fd = openSync(lvFile, "wx", 0o600);
+    try {
+      ftruncateSync(fd, sizeBytes);
+    } finally {
+      closeSync(fd);
+    }
+    await makeFilesystem(lvFile, { offsetBytes: 0, sizeBytes, startSector }, fs, population, context);
+    const ranges = await dataRanges(context.run, lvFile);
+    const imageFd = openSync(image, "r+");
+    try {
+      copyRangesToPieces(lvFile, ranges, imageFd, pieces);
+    } finally {
+      closeSync(imageFd);
+    }
+    rmSync(lvFile, { force: true });
+    return;
+  }
   // The same derivation as device mode, so one seed gives the same UUIDs in both modes.
   const uuid = fs.uuid ?? context.ids.uuid(`filesystem:${fs.name}`);
   const populated = population !== undefined && fs.type !== "swap";

@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import type { Runner } from "../core/runner.js";
+import type { LvPiece } from "../nodes/level1/lvm/offline.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -60,6 +61,26 @@ export function copyRanges(
     }
   } finally {
     closeSync(fd);
+  }
+  return copied;
+}
+
+/** Copies `ranges` of `source` (offsets in the file system) into the pieces of the image that hold them. */
+export function copyRangesToPieces(
+  source: string,
+  ranges: readonly [number, number][],
+  targetFd: number,
+  pieces: readonly LvPiece[],
+): number {
+  let copied = 0;
+  for (const piece of pieces) {
+    const pieceEnd = piece.lvOffsetBytes + piece.lengthBytes;
+    const inside = ranges.flatMap(([start, end]): [number, number][] => {
+      const from = Math.max(start, piece.lvOffsetBytes);
+      const to = Math.min(end, pieceEnd);
+      return from < to ? [[from, to]] : [];
+    });
+    copied += copyRanges(source, inside, targetFd, piece.imageOffsetBytes - piece.lvOffsetBytes);
   }
   return copied;
 }

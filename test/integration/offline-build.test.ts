@@ -450,15 +450,24 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.equal(both.status, 2, both.stderr);
     assert.match(both.stderr, /--bmap maps the blocks of a raw image/);
 
-    const lvm = build([
-      join(REPO_ROOT, "examples", "lvm.yaml"),
-      "-o",
-      join(out, "lvm.img"),
-      "--size",
-      "8GiB",
-    ]);
-    assert.equal(lvm.status, 3, lvm.stderr);
-    assert.match(lvm.stderr, /do not make LVM, LUKS or md RAID layers yet/);
+    const luksConfig = join(out, "luks.yaml");
+    writeFileSync(
+      luksConfig,
+      `- local_loop: { name: image0 }
+- partitioning:
+    base: image0
+    label: gpt
+    partitions: [{ name: crypt_part, size: 100% }]
+- luks: { name: cryptroot, base: crypt_part, key-file: ${join(out, "key")} }
+- mkfs: { name: fs_root, base: cryptroot, type: ext4, mount: { mount_point: / } }
+`,
+    );
+    const luks = build([luksConfig, "-o", join(out, "luks.img"), "--size", "64MiB"]);
+    assert.equal(luks.status, 3, luks.stderr);
+    assert.match(
+      luks.stderr,
+      /do not make LUKS or md RAID layers yet; this config has LUKS volume "cryptroot"/,
+    );
 
     // /var is 64 MiB, the tree's var/ holds 100 MiB: mke2fs fails, nothing is left behind.
     const small = join(out, "small.yaml");
@@ -477,7 +486,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.match(failed.stderr, /mke2fs .*-d .*failed/s);
     assert.deepEqual(
       readdirSync(out).sort(),
-      ["disk.img", "small.yaml"],
+      ["disk.img", "luks.yaml", "small.yaml"],
       "no half image, no temporary files",
     );
     rmSync(big, { recursive: true, force: true });

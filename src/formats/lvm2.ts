@@ -1,0 +1,239 @@
+/**
+ * LVM2 on-disk format, as lvm2 2.03 writes it for a PV with one metadata area at the start
+ * (lib/label/label.h, lib/format_text/layout.h, lib/format_text/export.c):
+ *
+ * - sector 1: the label header ("LABELONE", its own sector number, a CRC of the rest of the sector, the
+ *   offset of the PV header, "LVM2 001"), then the PV header: the PV id, the device size, the data area
+ *   list and the metadata area list (each {offset, size} in bytes, ended by a zero pair), then the
+ *   version-2 extension (flags: PV_EXT_USED once in a VG) and an empty bootloader area list;
+ * - at 4 KiB, the metadata area: a 512-byte header (CRC, magic, version, its own offset and size, and the
+ *   location, size and CRC of the current metadata text, relative to the area), then the text.
+ *
+ * Every number is little-endian; every CRC is lvm's `calc_crc`: CRC-32 without inversions, seeded with
+ * 0xf597a6cf. The text is what lvm writes on disk (export.c, no comments inside the VG), NUL-terminated;
+ * lvm reads it with its config parser, so it is the content that matters, and it is checked by lvm's own
+ * tools in the tests.
+ */
+import { crc32Raw } from "./crc32.js";
+import type { SectorWrite } from "./sector-write.js";
+
+const SECTOR_BYTES = 512;
+const LVM_CRC_SEED = 0xf597a6cf;
+const LABEL_SECTOR = 1;
+const PV_HEADER_OFFSET = 32;
+const MDA_HEADER_BYTES = 512;
+const MDA_MAGIC = " LVM2 x[5A%r0N*>";
+const PV_EXT_VERSION = 2;
+const PV_EXT_USED = 0x1;
+/** Where pvcreate puts the one metadata area: right after the label's 4 KiB. */
+export const LVM_MDA_OFFSET_BYTES = 4096;
+
+export interface LvmPhysicalVolume {
+  /** 32 characters, no dashes. */
+  id: string;
+  deviceSizeBytes: number;
+  peStartBytes: number;
+  extentCount: number;
+}
+
+export interface LvmSegment {
+  /** Index into the VG's physical volumes. */
+  pv: number;
+  pvStartExtent: number;
+  lvStartExtent: number;
+  extentCount: number;
+}
+
+export interface LvmLogicalVolume {
+  name: string;
+  id: string;
+  segments: LvmSegment[];
+}
+
+export interface LvmVolumeGroup {
+  name: string;
+  id: string;
+  extentSizeBytes: number;
+  physicalVolumes: LvmPhysicalVolume[];
+  logicalVolumes: LvmLogicalVolume[];
+  /** Seconds since the epoch, for every LV's creation_time and the text's. */
+  creationTime: number;
+  creationHost: string;
+}
+
+/** "AbCdEf…" (32) as lvm prints ids: groups of 6-4-4-4-4-4-6 joined by dashes. */
+export function formatLvmId(id: string): string {
+  if (!/^[0-9A-Za-z!#]{32}$/.test(id)) throw new Error(`not an lvm id: ${JSON.stringify(id)}`);
+  const groups = [6, 4, 4, 4, 4, 4, 6];
+  let at = 0;
+  return groups
+    .map((length) => {
+      const part = id.slice(at, at + length);
+      at += length;
+      return part;
+    })
+    .join("-");
+}
+
+/** lvm's config strings escape `"` and `\`. */
+function quote(text: string): string {
+  return `"${text.replace(/[\\"]/g, (char) => `\\${char}`)}"`;
+}
+
+/** The VG's metadata text (seqno 1), as lvm writes it into a metadata area, without the final NUL. */
+export function vgMetadataText(vg: LvmVolumeGroup, description: string): string {
+  const sectors = (bytes: number) => bytes / SECTOR_BYTES;
+  const lines: string[] = [
+    `${vg.name} {`,
+    `id = ${quote(formatLvmId(vg.id))}`,
+    "seqno = 1",
+    'format = "lvm2"',
+    'status = ["RESIZEABLE", "READ", "WRITE"]',
+    "flags = []",
+    `extent_size = ${sectors(vg.extentSizeBytes)}`,
+    "max_lv = 0",
+    "max_pv = 0",
+    "metadata_copies = 0",
+    "",
+    "physical_volumes {",
+    "",
+  ];
+  vg.physicalVolumes.forEach((pv, index) => {
+    lines.push(
+      `pv${index} {`,
+      `id = ${quote(formatLvmId(pv.id))}`,
+      "",
+      'status = ["ALLOCATABLE"]',
+      "flags = []",
+      `dev_size = ${sectors(pv.deviceSizeBytes)}`,
+      `pe_start = ${sectors(pv.peStartBytes)}`,
+      `pe_count = ${pv.extentCount}`,
+      "}",
+    );
+  });
+  lines.push("}", "");
+  if (vg.logicalVolumes.length > 0) {
+    lines.push("logical_volumes {", "");
+    for (const lv of vg.logicalVolumes) {
+      lines.push(
+        `${lv.name} {`,
+        `id = ${quote(formatLvmId(lv.id))}`,
+        'status = ["READ", "WRITE", "VISIBLE"]',
+        "flags = []",
+        `creation_time = ${vg.creationTime}`,
+        `creation_host = ${quote(vg.creationHost)}`,
+        `segment_count = ${lv.segments.length}`,
+        "",
+      );
+      lv.segments.forEach((segment, index) => {
+        lines.push(
+          `segment${index + 1} {`,
+          `start_extent = ${segment.lvStartExtent}`,
+          `extent_count = ${segment.extentCount}`,
+          "",
+          'type = "striped"',
+          "stripe_count = 1",
+          "",
+          "stripes = [",
+          `"pv${segment.pv}", ${segment.pvStartExtent}`,
+          "]",
+          "}",
+        );
+      });
+      lines.push("}");
+    }
+    lines.push("}", "");
+  } else {
+    lines.push("");
+  }
+  lines.push(
+    "}",
+    "# Generated by blocksmith",
+    "",
+    'contents = "Text Format Volume Group"',
+    "version = 1",
+    "",
+    `description = ${quote(description)}`,
+    "",
+    `creation_host = ${quote(vg.creationHost)}`,
+    `creation_time = ${vg.creationTime}`,
+    "",
+  );
+  return lines.join("\n");
+}
+
+/** The label sector of one PV (sector 1), with its data area at pe_start and its metadata area before it. */
+export function pvLabelSector(pv: LvmPhysicalVolume): Buffer {
+  if (pv.peStartBytes <= LVM_MDA_OFFSET_BYTES + MDA_HEADER_BYTES)
+    throw new Error(`internal: pe_start ${pv.peStartBytes} leaves no room for a metadata area`);
+  const sector = Buffer.alloc(SECTOR_BYTES);
+  sector.write("LABELONE", 0, "latin1");
+  sector.writeBigUInt64LE(BigInt(LABEL_SECTOR), 8);
+  sector.writeUInt32LE(PV_HEADER_OFFSET, 20);
+  sector.write("LVM2 001", 24, "latin1");
+  let at = PV_HEADER_OFFSET;
+  sector.write(pv.id, at, "latin1");
+  at += 32;
+  const u64 = (value: number) => {
+    sector.writeBigUInt64LE(BigInt(value), at);
+    at += 8;
+  };
+  u64(pv.deviceSizeBytes);
+  u64(pv.peStartBytes); // data area: from pe_start, size 0 = to the end of the device
+  u64(0);
+  u64(0); // end of the data area list
+  u64(0);
+  u64(LVM_MDA_OFFSET_BYTES); // metadata area
+  u64(pv.peStartBytes - LVM_MDA_OFFSET_BYTES);
+  u64(0); // end of the metadata area list
+  u64(0);
+  sector.writeUInt32LE(PV_EXT_VERSION, at);
+  sector.writeUInt32LE(PV_EXT_USED, at + 4);
+  // The bootloader area list that follows is empty: its terminating zero pair is already zero.
+  sector.writeUInt32LE(crc32Raw(LVM_CRC_SEED, sector.subarray(20)), 16);
+  return sector;
+}
+
+/** The metadata area's header and text, to be written at LVM_MDA_OFFSET_BYTES on the PV. */
+export function metadataArea(pv: LvmPhysicalVolume, text: string): Buffer {
+  const mdaSizeBytes = pv.peStartBytes - LVM_MDA_OFFSET_BYTES;
+  const body = Buffer.from(`${text}\0`, "utf8");
+  if (MDA_HEADER_BYTES + body.length > mdaSizeBytes)
+    throw new Error(
+      `the LVM metadata (${body.length} bytes) does not fit the PV's metadata area (${mdaSizeBytes} bytes)`,
+    );
+  const header = Buffer.alloc(MDA_HEADER_BYTES);
+  header.write(MDA_MAGIC, 4, "latin1");
+  header.writeUInt32LE(1, 20);
+  header.writeBigUInt64LE(BigInt(LVM_MDA_OFFSET_BYTES), 24);
+  header.writeBigUInt64LE(BigInt(mdaSizeBytes), 32);
+  // raw_locn[0]: the text right after the header; raw_locn[1] stays zero and ends the list.
+  header.writeBigUInt64LE(BigInt(MDA_HEADER_BYTES), 40);
+  header.writeBigUInt64LE(BigInt(body.length), 48);
+  header.writeUInt32LE(crc32Raw(LVM_CRC_SEED, body), 56);
+  header.writeUInt32LE(crc32Raw(LVM_CRC_SEED, header.subarray(4)), 0);
+  const padded = Buffer.alloc(Math.ceil((MDA_HEADER_BYTES + body.length) / SECTOR_BYTES) * SECTOR_BYTES);
+  header.copy(padded, 0);
+  body.copy(padded, MDA_HEADER_BYTES);
+  return padded;
+}
+
+/**
+ * Everything one VG puts on its PVs, as writes relative to each PV's start: `pvOffsets[i]` is where PV i
+ * begins in the image. Nothing else of the PV is touched (pvcreate also wipes the first sectors; an
+ * offline image is new, so they are zero already).
+ */
+export function writeVolumeGroup(
+  vg: LvmVolumeGroup,
+  pvOffsets: readonly number[],
+  description: string,
+): SectorWrite[] {
+  const text = vgMetadataText(vg, description);
+  return vg.physicalVolumes.flatMap((pv, index) => {
+    const base = pvOffsets[index]!;
+    return [
+      { offsetBytes: base + LABEL_SECTOR * SECTOR_BYTES, data: pvLabelSector(pv) },
+      { offsetBytes: base + LVM_MDA_OFFSET_BYTES, data: metadataArea(pv, text) },
+    ];
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * Offline mode for `lvm`: blocksmith writes the PV labels and the VG metadata itself (src/formats/lvm2.ts)
+ * with the extents where lvcreate would have put them (allocate.ts), and tells the build where each LV's
+ * bytes are in the image, so file systems are made straight into them. Linear LVs only: thin pools need
+ * the thin-provisioning metadata format, which no tool writes without device-mapper.
+ */
+import type { ConfigModel } from "../../../config/model.js";
+import { UnsupportedError } from "../../../core/errors.js";
+import { writeVolumeGroup, type LvmVolumeGroup } from "../../../formats/lvm2.js";
+import { purposes, type IdentifierSource } from "../../../formats/identifiers.js";
+import type { SectorWrite } from "../../../formats/sector-write.js";
+import type { Plan } from "../../../plan/types.js";
+import { allocateLinear } from "./allocate.js";
+
+/** A contiguous run of an LV's bytes in the image. */
+export interface LvPiece {
+  lvOffsetBytes: number;
+  imageOffsetBytes: number;
+  lengthBytes: number;
+}
+
+export interface OfflineLvm {
+  writes: SectorWrite[];
+  /** By LV name: its bytes, in LV order. */
+  pieces: Map<string, LvPiece[]>;
+  volumeGroups: LvmVolumeGroup[];
+}
+
+/** What offline mode cannot honour, refused before anything is written. */
+export function checkOfflineLvm(model: ConfigModel, plan: Plan): void {
+  const refusals: string[] = [];
+  for (const lv of plan.logicalVolumes)
+    if (lv.lvType !== "linear") refusals.push(`LV "${lv.name}" is ${lv.lvType}; offline LVs are linear`);
+  for (const node of model.nodes.values()) {
+    if (node.kind === "pv" && node.options.length > 0)
+      refusals.push(`pvcreate options of "${node.name}" (${node.options.join(" ")})`);
+    if (node.kind === "lv" && node.options.length > 0)
+      refusals.push(`lvcreate options of "${node.name}" (${node.options.join(" ")})`);
+    if (node.kind === "vg" && !onlyExtentSize(node.options))
+      refusals.push(`vgcreate options of "${node.name}" other than -s (${node.options.join(" ")})`);
+  }
+  if (refusals.length > 0)
+    throw new UnsupportedError(
+      `offline builds write LVM metadata themselves and cannot follow: ${refusals.join("; ")}.` +
+        " Drop them, or build in device mode (blocksmith --params FILE create, as root)",
+    );
+}
+
+function onlyExtentSize(options: readonly string[]): boolean {
+  for (let i = 0; i < options.length; i += 1) {
+    const option = options[i]!;
+    if (option === "-s" || option === "--physicalextentsize") i += 1;
+    else if (!/^(-s.+|--physicalextentsize=.+)$/.test(option)) return false;
+  }
+  return true;
+}
+
+export interface OfflineLvmInput {
+  plan: Plan;
+  /** Where the device a PV is made on (its `base`) starts in the image. */
+  baseOffsetBytes: (base: string) => number;
+  ids: IdentifierSource;
+  creationTime: number;
+  creationHost: string;
+  description: string;
+}
+
+export function layoutOfflineLvm(input: OfflineLvmInput): OfflineLvm {
+  const { plan, ids } = input;
+  const writes: SectorWrite[] = [];
+  const pieces = new Map<string, LvPiece[]>();
+  const volumeGroups: LvmVolumeGroup[] = [];
+  for (const vg of plan.volumeGroups) {
+    const lvs = plan.logicalVolumes.filter((lv) => lv.volumeGroup === vg.name);
+    const segments = allocateLinear(
+      vg.physicalVolumes.map((pv) => pv.extentCount),
+      lvs.map((lv) => ({ name: lv.name, extents: lv.extents })),
+    );
+    const metadata: LvmVolumeGroup = {
+      name: vg.name,
+      id: ids.lvmId(purposes.lvmVg(vg.name)),
+      extentSizeBytes: vg.extentSizeBytes,
+      physicalVolumes: vg.physicalVolumes.map((pv) => ({
+        id: ids.lvmId(purposes.lvmPv(pv.name)),
+        deviceSizeBytes: pv.sizeBytes,
+        peStartBytes: pv.peStartBytes,
+        extentCount: pv.extentCount,
+      })),
+      logicalVolumes: lvs.map((lv) => ({
+        name: lv.name,
+        id: ids.lvmId(purposes.lvmLv(vg.name, lv.name)),
+        segments: segments.get(lv.name)!,
+      })),
+      creationTime: input.creationTime,
+      creationHost: input.creationHost,
+    };
+    volumeGroups.push(metadata);
+    const pvOffsets = vg.physicalVolumes.map((pv) => input.baseOffsetBytes(pv.base));
+    writes.push(...writeVolumeGroup(metadata, pvOffsets, input.description));
+    for (const lv of metadata.logicalVolumes) {
+      pieces.set(
+        lv.name,
+        mergeAdjacent(
+          lv.segments.map((segment) => ({
+            lvOffsetBytes: segment.lvStartExtent * vg.extentSizeBytes,
+            imageOffsetBytes:
+              pvOffsets[segment.pv]! +
+              vg.physicalVolumes[segment.pv]!.peStartBytes +
+              segment.pvStartExtent * vg.extentSizeBytes,
+            lengthBytes: segment.extentCount * vg.extentSizeBytes,
+          })),
+        ),
+      );
+    }
+  }
+  return { writes, pieces, volumeGroups };
+}
+
+/** Segments that follow each other in the image too (two PVs on neighbouring partitions never do). */
+function mergeAdjacent(pieces: LvPiece[]): LvPiece[] {
+  const merged: LvPiece[] = [];
+  for (const piece of pieces) {
+    const last = merged.at(-1);
+    if (last && last.imageOffsetBytes + last.lengthBytes === piece.imageOffsetBytes)
+      last.lengthBytes += piece.lengthBytes;
+    else merged.push({ ...piece });
+  }
+  return merged;
+}

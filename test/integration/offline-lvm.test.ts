@@ -1,0 +1,363 @@
+/**
+ * Offline LVM end to end: `blocksmith build` writes the PV labels and VG metadata itself, and these tests
+ * read them back with lvm2's own tools (pvck, vgck, pvs/lvs) on loop devices of the PV partitions, with
+ * activation off (this kernel has no device-mapper: lvm reads and writes metadata without it). The same
+ * VG is made by the real pvcreate/vgcreate/lvcreate on a copy of the partition table, and both must
+ * agree extent for extent. Each LV is cut out of the image where lvm says it is, and checked by its
+ * file system's own tools and a read-only kernel mount; guestfish (its own kernel, with device-mapper)
+ * activates the VG and reads the whole tree.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { runCli } from "../helpers/cli.js";
+import { deviceSuite, readSfdisk, run } from "../helpers/devices.js";
+import { listTree, makeTree, type Entry } from "../helpers/tree.js";
+import type { Plan } from "../../src/plan/types.js";
+
+const SEED = "3c1f0e2d-4b5a-4978-8a6b-5c4d3e2f1a0b";
+const EPOCH = "1700000000";
+const SIZE = "320MiB";
+
+// Two PVs (25 and 38 extents of 4 MiB): lv_root (45 extents) fills pv_b and goes on into pv_a, so its
+// file system is made apart and copied into two pieces; lv_swap and lv_var follow on pv_a.
+const CONFIG = `
+- local_loop: { name: image0 }
+- partitioning:
+    base: image0
+    label: gpt
+    partitions:
+      - name: ESP
+        type: "EF00"
+        size: 64MiB
+        mkfs: { type: vfat, label: ESP, mount: { mount_point: /boot/efi, fstab: {} } }
+      - { name: pv_a, type: "8E00", size: 101MiB }
+      - { name: pv_b, type: "8E00", size: 100% }
+- lvm:
+    name: lvm
+    pvs:
+      - { name: pv1, base: pv_a }
+      - { name: pv2, base: pv_b }
+    vgs:
+      - { name: bs_offline_vg, base: [pv1, pv2] }
+    lvs:
+      - { name: lv_root, base: bs_offline_vg, size: 180M }
+      - { name: lv_swap, base: bs_offline_vg, size: 8M }
+      - { name: lv_var, base: bs_offline_vg, extents: 100%FREE }
+- mkfs: { name: fs_root, base: lv_root, type: ext4, label: root, mount: { mount_point: /, fstab: {} } }
+- mkfs: { name: fs_swap, base: lv_swap, type: swap, label: swap0 }
+- mkfs: { name: fs_var, base: lv_var, type: ext4, label: var, mount: { mount_point: /var, fstab: {} } }
+`;
+const VG = "bs_offline_vg";
+const PV_PARTITIONS = ["pv_a", "pv_b"];
+
+const { skip, work } = deviceSuite("blocksmith-offline-lvm-");
+let tree = "";
+let config = "";
+
+function build(out: string): string {
+  const image = join(out, "disk.img");
+  const result = runCli(["build", config, "-o", image, "--size", SIZE, "--root", tree, "--seed", SEED], {
+    env: { SOURCE_DATE_EPOCH: EPOCH },
+  });
+  assert.equal(result.status, 0, result.stderr);
+  return image;
+}
+
+function planOf(): Plan {
+  const result = runCli(["plan", config, "--size", SIZE, "--json"]);
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout) as Plan;
+}
+
+/**
+ * lvm confined to `devices`: no devices file, a filter that admits only them, activation off (lvm then
+ * never asks for device-mapper) and no backups in the host's /etc/lvm.
+ */
+function lvm(devices: readonly string[], argv: string[]): string {
+  return lvmOutput(devices, argv).stdout;
+}
+
+function lvmOutput(devices: readonly string[], argv: string[]): { stdout: string; stderr: string } {
+  const accept = devices.map((device) => `"a|^${device}$|"`).join(",");
+  const config =
+    `devices { use_devicesfile=0 scan_lvs=0 filter=[${accept},"r|.*|"] } ` +
+    'global { activation=0 system_id_source="none" } backup { backup=0 archive=0 }';
+  const result = spawnSync(argv[0]!, [...argv.slice(1), "--config", config], { encoding: "utf8" });
+  assert.equal(result.status, 0, `${argv.join(" ")}: ${result.stderr}`);
+  return result;
+}
+
+/** Loop devices over the PV partitions of `image` (read-only unless `writable`), released after `use`. */
+function withPvLoops<T>(image: string, writable: boolean, use: (devices: string[]) => T): T {
+  const table = readSfdisk(image);
+  const devices: string[] = [];
+  try {
+    for (const name of PV_PARTITIONS) {
+      const partition = table.partitions.find((p) => p.name === name)!;
+      const args = ["--find", "--show", ...(writable ? [] : ["--read-only"])];
+      args.push(
+        "--offset",
+        String(partition.start * 512),
+        "--sizelimit",
+        String(partition.size * 512),
+        image,
+      );
+      devices.push(run(["losetup", ...args]).trim());
+    }
+    return use(devices);
+  } finally {
+    for (const device of devices) spawnSync("losetup", ["--detach", device]);
+  }
+}
+
+interface LvmView {
+  pvs: { pv: number; pe_start: string; pv_pe_count: string; dev_size: string }[];
+  segments: { lv: string; lvStart: number; pv: number; pvStart: number; extents: number }[];
+  extentSize: string;
+}
+
+/** What lvm reports of the VG, with loop device names replaced by the PV's index (they differ per run). */
+function lvmView(devices: string[]): LvmView {
+  const report = (argv: string[]) =>
+    (
+      JSON.parse(lvm(devices, [...argv, "--reportformat", "json", "--units", "b", "--nosuffix"])) as {
+        report: Record<string, Record<string, string>[]>[];
+      }
+    ).report[0]!;
+  const pvs = report(["pvs", "-o", "pv_name,pe_start,pv_pe_count,dev_size"]).pv!.map((pv) => ({
+    pv: devices.indexOf(pv.pv_name!),
+    pe_start: pv.pe_start!,
+    pv_pe_count: pv.pv_pe_count!,
+    dev_size: pv.dev_size!,
+  }));
+  const segments = report(["lvs", "-o", "lv_name,seg_start_pe,seg_pe_ranges", VG]).lv!.map((seg) => {
+    const [, device, first, last] = /^(\S+):(\d+)-(\d+)$/.exec(seg.seg_pe_ranges!.trim())!;
+    return {
+      lv: seg.lv_name!,
+      lvStart: Number(seg.seg_start_pe),
+      pv: devices.indexOf(device!),
+      pvStart: Number(first),
+      extents: Number(last) - Number(first) + 1,
+    };
+  });
+  const extentSize = report(["vgs", "-o", "vg_extent_size", VG]).vg![0]!.vg_extent_size!;
+  const sortKey = (s: { lv: string; lvStart: number }) => `${s.lv}:${String(s.lvStart).padStart(8, "0")}`;
+  return {
+    pvs: pvs.sort((a, b) => a.pv - b.pv),
+    segments: segments.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+    extentSize,
+  };
+}
+
+/** One LV's bytes as a file, put together with dd from where lvm says its extents are. */
+function extractLv(image: string, view: LvmView, lv: string, dest: string): string {
+  const table = readSfdisk(image);
+  const extentBytes = Number(view.extentSize);
+  rmSync(dest, { force: true });
+  for (const segment of view.segments.filter((s) => s.lv === lv)) {
+    const partition = table.partitions.find((p) => p.name === PV_PARTITIONS[segment.pv])!;
+    const from =
+      partition.start * 512 + Number(view.pvs[segment.pv]!.pe_start) + segment.pvStart * extentBytes;
+    run([
+      "dd",
+      `if=${image}`,
+      `of=${dest}`,
+      "bs=1M",
+      "iflag=skip_bytes,count_bytes",
+      "oflag=seek_bytes",
+      `skip=${from}`,
+      `seek=${segment.lvStart * extentBytes}`,
+      `count=${segment.extents * extentBytes}`,
+      "conv=sparse,notrunc",
+      "status=none",
+    ]);
+  }
+  return dest;
+}
+
+function blkid(file: string): Record<string, string> {
+  const text = run(["blkid", "-p", "-o", "export", file]);
+  return Object.fromEntries(
+    text
+      .trim()
+      .split("\n")
+      .map((line) => line.split("=", 2) as [string, string]),
+  );
+}
+
+/** The tree as root-owned files (--owner root stores the builder's files as root's). */
+function asStored(listing: Map<string, Entry>): Map<string, Entry> {
+  return new Map([...listing].map(([path, entry]) => [path, { ...entry, uid: 0, gid: 0 }]));
+}
+
+function withMountedFile<T>(file: string, check: (dir: string) => T): T {
+  const dir = join(work, `mnt-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(dir);
+  run(["mount", "-o", "ro,loop", file, dir]);
+  try {
+    return check(dir);
+  } finally {
+    run(["umount", dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+before(() => {
+  if (skip) return;
+  tree = join(work, "tree");
+  makeTree(tree);
+  config = join(work, "lvm.yaml");
+  writeFileSync(config, CONFIG);
+});
+
+describe("blocksmith build with LVM (offline)", { skip }, () => {
+  let image = "";
+  let view: LvmView;
+
+  it("writes PV labels and VG metadata that lvm's own checkers accept", () => {
+    const out = join(work, "first");
+    mkdirSync(out);
+    image = build(out);
+    view = withPvLoops(image, false, (devices) => {
+      for (const device of devices) {
+        const check = lvmOutput(devices, ["pvck", device]);
+        assert.match(check.stderr + check.stdout, /Found label on .*sector 1, type=LVM2 001/);
+        assert.doesNotMatch(check.stderr, /checksum|bad|invalid/i);
+      }
+      lvm(devices, ["vgck", VG]);
+      return lvmView(devices);
+    });
+    const plan = planOf();
+    const vg = plan.volumeGroups[0]!;
+    assert.equal(Number(view.extentSize), vg.extentSizeBytes);
+    assert.deepEqual(
+      view.pvs.map((pv) => [Number(pv.pe_start), Number(pv.pv_pe_count), Number(pv.dev_size)]),
+      vg.physicalVolumes.map((pv) => [pv.peStartBytes, pv.extentCount, pv.sizeBytes]),
+    );
+    const extentsOf = (lv: string) =>
+      view.segments.filter((s) => s.lv === lv).reduce((sum, s) => sum + s.extents, 0);
+    for (const lv of plan.logicalVolumes) assert.equal(extentsOf(lv.name), lv.extents, lv.name);
+    assert.equal(view.segments.filter((s) => s.lv === "lv_root").length, 2, "lv_root spans both PVs");
+  });
+
+  it("puts the extents where lvcreate puts them: the real tools on the same partitions agree", () => {
+    const reference = join(work, "reference.img");
+    run(["truncate", "-s", SIZE, reference]);
+    run(["sfdisk", "--no-reread", "--no-tell-kernel", reference], run(["sfdisk", "--dump", image]));
+    const real = withPvLoops(reference, true, (devices) => {
+      lvm(devices, ["pvcreate", "-q", ...devices]);
+      lvm(devices, ["vgcreate", "-q", VG, ...devices]);
+      lvm(devices, ["lvcreate", "-q", "-an", "-Zn", "-L", "180M", "-n", "lv_root", VG]);
+      lvm(devices, ["lvcreate", "-q", "-an", "-Zn", "-L", "8M", "-n", "lv_swap", VG]);
+      lvm(devices, ["lvcreate", "-q", "-an", "-Zn", "-l", "100%FREE", "-n", "lv_var", VG]);
+      return lvmView(devices);
+    });
+    rmSync(reference, { force: true });
+    assert.deepEqual(view, real);
+  });
+
+  it("puts each file system into its LV, filled from its subtree", () => {
+    const root = extractLv(image, view, "lv_root", join(work, "lv_root.ext4"));
+    const varLv = extractLv(image, view, "lv_var", join(work, "lv_var.ext4"));
+    const swap = extractLv(image, view, "lv_swap", join(work, "lv_swap"));
+    run(["e2fsck", "-fn", root]);
+    run(["e2fsck", "-fn", varLv]);
+    assert.deepEqual(
+      [root, varLv, swap].map((file) => [blkid(file).TYPE, blkid(file).LABEL]),
+      [
+        ["ext4", "root"],
+        ["ext4", "var"],
+        ["swap", "swap0"],
+      ],
+    );
+    const rootListing = withMountedFile(root, (dir) => {
+      assert.match(readFileSync(join(dir, "etc/fstab"), "utf8"), /LABEL=var\s+\/var\s+ext4/);
+      return listTree(dir, ["var", "boot/efi"]);
+    });
+    rootListing.delete("etc/fstab");
+    const source = asStored(listTree(tree, ["var", "boot/efi"]));
+    source.delete("etc/fstab");
+    assert.deepEqual(rootListing, source);
+    const varListing = withMountedFile(varLv, (dir) => listTree(dir));
+    assert.deepEqual(varListing, asStored(listTree(join(tree, "var"))));
+  });
+
+  it("is reproducible: the same seed and SOURCE_DATE_EPOCH give the same bytes, LVM ids included", () => {
+    const out = join(work, "second");
+    mkdirSync(out);
+    const again = build(out);
+    const digest = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+    assert.equal(digest(again), digest(image));
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("guestfish (its own kernel, with device-mapper) activates the VG and reads every file", (t) => {
+    if (spawnSync("guestfish", ["--version"]).status !== 0) {
+      if (process.env.CI === "true") assert.fail("guestfish (libguestfs-tools) is missing");
+      return t.skip("guestfish is not installed");
+    }
+    const archive = join(work, "guestfish.tar");
+    const commands = [
+      ["run"],
+      ["vg-activate", "true", VG],
+      ["mount", `/dev/${VG}/lv_root`, "/"],
+      ["mount", `/dev/${VG}/lv_var`, "/var"],
+      ["tar-out", "/", archive, "numericowner:true"],
+    ];
+    const args = commands.flatMap((command, index) => (index === 0 ? command : [":", ...command]));
+    const result = spawnSync("guestfish", ["--ro", "--format=raw", "-a", image, "--", ...args], {
+      encoding: "utf8",
+      env: { ...process.env, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" },
+      timeout: 300_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const extracted = join(work, "guestfish-tree");
+    mkdirSync(extracted);
+    run(["tar", "-xf", archive, "-C", extracted, "--numeric-owner", "--same-permissions"]);
+    const listing = listTree(extracted, ["boot/efi"]);
+    for (const path of [...listing.keys()])
+      if (path.endsWith("lost+found") || path === "etc/fstab") listing.delete(path);
+    const source = asStored(listTree(tree, ["boot/efi"]));
+    source.delete("etc/fstab");
+    // /var seen from above is the var file system's root directory, made at SOURCE_DATE_EPOCH.
+    source.set("var", { ...source.get("var")!, mtime: Number(EPOCH) });
+    assert.deepEqual(listing, source);
+  });
+});
+
+describe("blocksmith build refuses LVM it cannot write (offline)", { skip }, () => {
+  it("refuses thin LVs and lvm options before writing anything", () => {
+    const out = join(work, "refusals");
+    mkdirSync(out);
+    const cases: [string, RegExp][] = [
+      [
+        CONFIG.replace(
+          "{ name: lv_var, base: bs_offline_vg, extents: 100%FREE }",
+          "{ name: pool, base: bs_offline_vg, size: 40M, type: thin-pool }\n      - { name: lv_var, base: bs_offline_vg, size: 20M, type: thin, thin-pool: pool }",
+        ),
+        /LV "pool" is thin-pool; offline LVs are linear/,
+      ],
+      [
+        CONFIG.replace(
+          "{ name: pv1, base: pv_a }",
+          '{ name: pv1, base: pv_a, options: ["--metadatasize", "2m"] }',
+        ),
+        /pvcreate options of "pv1" \(--metadatasize 2m\)/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const file = join(out, "config.yaml");
+      writeFileSync(file, text);
+      const result = runCli(["build", file, "-o", join(out, "disk.img"), "--size", SIZE]);
+      assert.equal(result.status, 3, result.stderr);
+      assert.match(result.stderr, message);
+      assert.match(result.stderr, /build in device mode/);
+    }
+    assert.deepEqual(readdirSync(out), ["config.yaml"], "nothing but the config is left");
+    rmSync(out, { recursive: true, force: true });
+  });
+});
