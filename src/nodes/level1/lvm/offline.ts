@@ -32,12 +32,10 @@ export function checkOfflineLvm(model: ConfigModel, plan: Plan): void {
   for (const lv of plan.logicalVolumes)
     if (lv.lvType !== "linear") refusals.push(`LV "${lv.name}" is ${lv.lvType}; offline LVs are linear`);
   for (const node of model.nodes.values()) {
-    if (node.kind === "pv" && node.options.length > 0)
-      refusals.push(`pvcreate options of "${node.name}" (${node.options.join(" ")})`);
-    if (node.kind === "lv" && node.options.length > 0)
-      refusals.push(`lvcreate options of "${node.name}" (${node.options.join(" ")})`);
-    if (node.kind === "vg" && !onlyExtentSize(node.options))
-      refusals.push(`vgcreate options of "${node.name}" other than -s (${node.options.join(" ")})`);
+    if (node.kind !== "pv" && node.kind !== "vg" && node.kind !== "lv") continue;
+    const command = { pv: "pvcreate", vg: "vgcreate", lv: "lvcreate" }[node.kind];
+    const unknown = metadataChangingOptions(node.options, node.kind);
+    if (unknown.length > 0) refusals.push(`${command} options of "${node.name}" (${unknown.join(" ")})`);
   }
   if (refusals.length > 0)
     throw new UnsupportedError(
@@ -46,13 +44,26 @@ export function checkOfflineLvm(model: ConfigModel, plan: Plan): void {
     );
 }
 
-function onlyExtentSize(options: readonly string[]): boolean {
+/**
+ * Options that only steer the command, not what it writes (DIB's own LVM element passes `--force` to
+ * pvcreate and vgcreate), and `-s`, which the planner reads: the rest change the metadata.
+ */
+const HARMLESS_OPTIONS = new Set(["-f", "-ff", "--force", "-y", "--yes", "-q", "--quiet", "-v", "--verbose"]);
+const LV_ZEROING = /^(-Z[yn]|--zero=[yn]|-W[yn]|--wipesignatures=[yn]|-a[yn]|--activate=[yn])$/;
+
+function metadataChangingOptions(options: readonly string[], kind: "pv" | "vg" | "lv"): string[] {
+  const unknown: string[] = [];
   for (let i = 0; i < options.length; i += 1) {
     const option = options[i]!;
-    if (option === "-s" || option === "--physicalextentsize") i += 1;
-    else if (!/^(-s.+|--physicalextentsize=.+)$/.test(option)) return false;
+    if (HARMLESS_OPTIONS.has(option)) continue;
+    if (kind === "vg" && (option === "-s" || option === "--physicalextentsize")) i += 1;
+    else if (kind === "vg" && /^(-s.+|--physicalextentsize=.+)$/.test(option)) continue;
+    // An LV of an offline image is written, not activated, and only its file system's bytes are put in.
+    else if (kind === "lv" && LV_ZEROING.test(option)) continue;
+    else if (kind === "lv" && /^(-Z|--zero|-W|--wipesignatures|-a|--activate)$/.test(option)) i += 1;
+    else unknown.push(option);
   }
-  return true;
+  return unknown;
 }
 
 export interface OfflineLvmInput {
