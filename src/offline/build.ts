@@ -38,12 +38,8 @@ import {
   offlineTools,
   type OfflineCommand,
 } from "../nodes/level2/mkfs/offline.js";
-import {
-  checkOfflineLvm,
-  layoutOfflineLvm,
-  type LvPiece,
-  type OfflineLvm,
-} from "../nodes/level1/lvm/offline.js";
+import { checkOfflineLuks, formatLuksHeader } from "../nodes/level1/luks/offline.js";
+import { checkOfflineLvm, layoutOfflineLvm } from "../nodes/level1/lvm/offline.js";
 import { planLayout } from "../plan/planner.js";
 import type { DiskPlan, FilesystemPlan, Plan } from "../plan/types.js";
 import { bmapXml, blockRanges, checksumRanges } from "./bmap.js";
@@ -51,6 +47,8 @@ import { copyRanges, copyRangesToPieces, dataRanges } from "./copy-ranges.js";
 import type { Owner } from "./namespace.js";
 import { makePopulated } from "./populated-mkfs.js";
 import { planPopulation, type Population } from "./populate.js";
+import { writeEncryptedVolume } from "./encrypted.js";
+import { baseOffsetBytes, placementOf, type Placement } from "./placement.js";
 import { startWriteback } from "./writeback.js";
 
 export interface BuildOptions {
@@ -77,60 +75,20 @@ export interface BuildResult {
 
 /** Refuses what offline mode cannot build yet, before anything is written. */
 export function checkOfflineSupport(model: ConfigModel, plan: Plan): DiskPlan {
-  const layers = [
-    ...plan.encrypted.map((luks) => `LUKS volume "${luks.name}"`),
-    ...plan.raids.map((raid) => `md RAID "${raid.name}"`),
-  ];
+  const layers = plan.raids.map((raid) => `md RAID "${raid.name}"`);
   if (layers.length > 0)
     throw new UnsupportedError(
-      `offline builds do not make LUKS or md RAID layers yet; this config has ${layers.join(", ")}.` +
+      `offline builds do not make md RAID layers (the kernel's md metadata) yet; this config has ${layers.join(", ")}.` +
         ` Build it in device mode (blocksmith --params FILE create, as root)`,
     );
   if (plan.volumeGroups.length > 0) checkOfflineLvm(model, plan);
+  if (plan.encrypted.length > 0) checkOfflineLuks(plan);
   if (plan.disks.length !== 1 || plan.disks[0]!.kind !== "local_loop")
     throw new UnsupportedError(
       `an offline build writes one image file: the config needs exactly one local_loop and no \`device\`` +
         ` (it has ${plan.disks.map((d) => `${d.kind} "${d.name}"`).join(", ") || "none"})`,
     );
   return plan.disks[0]!;
-}
-
-/** Where a block device of the plan begins in the image: the disk itself, or one of its partitions. */
-function baseOffsetBytes(disk: DiskPlan, base: string): number {
-  if (base === disk.name) return 0;
-  const partition = disk.partitions.find((p) => p.name === base);
-  if (!partition) throw new Error(`internal: ${base} is not on ${disk.name}`);
-  return partition.startBytes;
-}
-
-interface Placement {
-  offsetBytes: number;
-  sizeBytes: number;
-  /** What the partition table says the device starts at (FAT's hidden sectors); 0 for the disk and LVs. */
-  startSector: number;
-  /** An LV spread over several places in the image: its pieces, in LV order. */
-  pieces?: LvPiece[];
-}
-
-/** Where a file system lives in the image: the whole disk, a partition, or an LV. */
-function placement(disk: DiskPlan, plan: Plan, lvm: OfflineLvm | undefined, fs: FilesystemPlan): Placement {
-  if (fs.base === disk.name) return { offsetBytes: 0, sizeBytes: disk.sizeBytes, startSector: 0 };
-  const partition = disk.partitions.find((p) => p.name === fs.base);
-  if (partition)
-    return {
-      offsetBytes: partition.startBytes,
-      sizeBytes: partition.sizeBytes,
-      startSector: partition.startSector,
-    };
-  const lv = plan.logicalVolumes.find((candidate) => candidate.name === fs.base);
-  const pieces = lvm?.pieces.get(fs.base);
-  if (!lv || !pieces) throw new Error(`internal: ${fs.name} is on ${fs.base}, which is not in the image`);
-  return {
-    offsetBytes: pieces[0]!.imageOffsetBytes,
-    sizeBytes: lv.sizeBytes,
-    startSector: 0,
-    ...(pieces.length > 1 ? { pieces } : {}),
-  };
 }
 
 export async function runBuild(options: BuildOptions): Promise<BuildResult> {
@@ -152,12 +110,22 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     mountBase: "/",
   });
   const disk = checkOfflineSupport(model, plan);
-  const populations = new Map(planPopulation(plan, root).map((p) => [p.filesystem, p]));
+  const ids = identifierSource(options.seed);
+  // Known before anything is made: crypttab, written into the root file system, names them.
+  const luksUuids = new Map(
+    plan.encrypted.map((volume) => [volume.name, ids.uuid(purposes.luks(volume.name))]),
+  );
+  const populations = new Map(planPopulation(plan, root, luksUuids).map((p) => [p.filesystem, p]));
   const unreproducible = plan.filesystems.filter((fs) => fs.type === "btrfs" || fs.type === "xfs");
   if (options.seed !== undefined && unreproducible.length > 0)
     options.log({
       event: "warning",
       message: `${unreproducible.map((fs) => `${fs.type} "${fs.name}"`).join(", ")} will not be byte-reproducible: btrfs-progs and xfsprogs stamp the current time and random internal ids`,
+    });
+  if (options.seed !== undefined && plan.encrypted.length > 0)
+    options.log({
+      event: "warning",
+      message: `${plan.encrypted.map((volume) => `LUKS "${volume.name}"`).join(", ")} will not be byte-reproducible: its volume key and salts are random, as they must be (the LUKS UUID is derived from the seed)`,
     });
   const needsNamespace = [...populations.keys()].some((name) => {
     const type = plan.filesystems.find((fs) => fs.name === name)?.type;
@@ -166,13 +134,14 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   await requireTools([
     ...plan.filesystems.flatMap((fs) => offlineTools(fs.type, populations.has(fs.name))),
     ...(needsNamespace ? ["unshare", "nsenter"] : []),
+    ...(plan.encrypted.length > 0 ? ["cryptsetup"] : []),
     ...(options.format === "qcow2" ? ["qemu-img"] : []),
     ...(options.bmap ? ["xfs_io"] : []),
   ]);
 
-  const ids = identifierSource(options.seed);
   const steps =
     plan.filesystems.length +
+    plan.encrypted.length +
     2 +
     (plan.volumeGroups.length > 0 ? 1 : 0) +
     (options.format === "qcow2" ? 1 : 0) +
@@ -213,25 +182,78 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
 
     // A raw image goes to disk while the tools run; a qcow2 build's raw file is scratch and never needs to.
     const writeback = options.format === "raw" ? await startWriteback(rawFile) : undefined;
+    const context: MakeContext = {
+      ids,
+      run,
+      work,
+      owner: options.owner,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.epochSeconds !== undefined ? { epochSeconds: options.epochSeconds } : {}),
+    };
+    const announce = (fs: FilesystemPlan) => {
+      const population = populations.get(fs.name);
+      step(
+        fs.name,
+        `make ${fs.type} "${fs.label}" on ${fs.base}` +
+          (population
+            ? ` for ${population.mountPoint}${population.source ? ` from ${population.source}` : ""}`
+            : ""),
+      );
+    };
+    const encryptedNames = new Set(plan.encrypted.map((volume) => volume.name));
     const making = inParallel(
-      plan.filesystems.map((fs) => async () => {
-        const population = populations.get(fs.name);
-        step(
-          fs.name,
-          `make ${fs.type} "${fs.label}" on ${fs.base}` +
-            (population
-              ? ` for ${population.mountPoint}${population.source ? ` from ${population.source}` : ""}`
-              : ""),
-        );
-        await makeFilesystem(rawFile, placement(disk, plan, lvm, fs), fs, population, {
-          ids,
-          run,
-          work,
-          owner: options.owner,
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-          ...(options.epochSeconds !== undefined ? { epochSeconds: options.epochSeconds } : {}),
-        });
-      }),
+      [
+        ...plan.filesystems
+          .filter((fs) => !encryptedNames.has(fs.base))
+          .map((fs) => async () => {
+            announce(fs);
+            const target = placementOf(disk, plan, lvm, fs.base);
+            await makeFilesystem(rawFile, target, fs, populations.get(fs.name), context);
+          }),
+        ...plan.encrypted.map((volume) => async () => {
+          step(volume.name, `format ${volume.luksType} on ${volume.base}`);
+          const headerFile = join(work, `${volume.name}.luks`);
+          createSparseFile(headerFile, volume.baseSizeBytes);
+          const formatted = await formatLuksHeader(
+            run,
+            plan,
+            volume,
+            headerFile,
+            luksUuids.get(volume.name)!,
+          );
+          if (formatted.payloadOffsetBytes !== volume.payloadOffsetBytes)
+            throw new Error(
+              `internal: cryptsetup put the payload of ${volume.name} at ${formatted.payloadOffsetBytes}, the plan at ${volume.payloadOffsetBytes}`,
+            );
+          const fs = plan.filesystems.find((candidate) => candidate.base === volume.name);
+          let plainFile: string | undefined;
+          if (fs) {
+            announce(fs);
+            plainFile = join(work, `${fs.name}.plain`);
+            createSparseFile(plainFile, volume.sizeBytes);
+            const whole = {
+              offsetBytes: 0,
+              sizeBytes: volume.sizeBytes,
+              startSector: 0,
+              logicalSectorBytes: formatted.cipher.sectorBytes,
+            };
+            await makeFilesystem(plainFile, whole, fs, populations.get(fs.name), context);
+          }
+          const imageFd = openSync(rawFile, "r+");
+          try {
+            await writeEncryptedVolume(run, imageFd, {
+              headerFile,
+              ...formatted,
+              ...(plainFile !== undefined ? { plainFile } : {}),
+              base: placementOf(disk, plan, lvm, volume.base),
+            });
+          } finally {
+            closeSync(imageFd);
+          }
+          rmSync(headerFile, { force: true });
+          if (plainFile !== undefined) rmSync(plainFile, { force: true });
+        }),
+      ],
       Math.max(1, Math.min(2, availableParallelism())),
     );
     try {
@@ -304,17 +326,12 @@ async function makeFilesystem(
   population: Population | undefined,
   context: MakeContext,
 ): Promise<void> {
-  const { offsetBytes, sizeBytes, startSector, pieces } = target;
+  const { offsetBytes, sizeBytes, startSector, pieces, logicalSectorBytes } = target;
   if (pieces !== undefined) {
     // An LV in several pieces: the file system is made whole in a file of its own, then each data range
     // goes to the piece that holds it.
     const lvFile = join(context.work, `${fs.name}.lv`);
-    const fd = openSync(lvFile, "wx", 0o600);
-    try {
-      ftruncateSync(fd, sizeBytes);
-    } finally {
-      closeSync(fd);
-    }
+    createSparseFile(lvFile, sizeBytes);
     await makeFilesystem(lvFile, { offsetBytes: 0, sizeBytes, startSector }, fs, population, context);
     const ranges = await dataRanges(context.run, lvFile);
     const imageFd = openSync(image, "r+");
@@ -340,6 +357,7 @@ async function makeFilesystem(
     ...(context.epochSeconds !== undefined ? { epochSeconds: context.epochSeconds } : {}),
     populated,
     tempFile: join(context.work, `${fs.name}.${fs.type}`),
+    ...(logicalSectorBytes !== undefined ? { logicalSectorBytes } : {}),
   });
   if (work.kind === "header") {
     const fd = openSync(image, "r+");
@@ -350,14 +368,7 @@ async function makeFilesystem(
     }
     return;
   }
-  if (work.kind === "temp-file") {
-    const fd = openSync(work.file, "wx", 0o600);
-    try {
-      ftruncateSync(fd, sizeBytes);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  if (work.kind === "temp-file") createSparseFile(work.file, sizeBytes);
   await runCommands(work.commands, populated ? population : undefined, fs.name, context);
   if (work.kind === "temp-file") {
     const ranges = await dataRanges(context.run, work.file);
@@ -403,6 +414,16 @@ function withPartition(image: string, offsetBytes: number, work: (access: ByteAc
   const fd = openSync(image, "r+");
   try {
     work(fileByteAccess(fd, offsetBytes));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A new file of `sizeBytes` that holds nothing yet (a hole), private to the build. */
+function createSparseFile(path: string, sizeBytes: number): void {
+  const fd = openSync(path, "wx", 0o600);
+  try {
+    ftruncateSync(fd, sizeBytes);
   } finally {
     closeSync(fd);
   }

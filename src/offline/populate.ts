@@ -1,10 +1,11 @@
 /**
  * Which files go into which file system (pure). `--root DIR` is the future root file system; every
  * mounted file system gets the subtree of its mount point, minus the subtrees of the file systems
- * mounted below it, whose mount points stay as empty directories. /etc/fstab goes into the file
- * system mounted at "/".
+ * mounted below it, whose mount points stay as empty directories. /etc/fstab (and /etc/crypttab when
+ * there is LUKS) goes into the file system mounted at "/".
  */
 import { join, posix } from "node:path";
+import { formatCrypttabLine } from "../nodes/level1/luks/crypttab.js";
 import { formatFstabLine } from "../nodes/level4/fstab/plan.js";
 import type { Plan } from "../plan/types.js";
 
@@ -35,18 +36,30 @@ export function fstabText(plan: Plan): string {
   return plan.fstab.map((entry) => `${formatFstabLine(entry)}\n`).join("");
 }
 
+/** /etc/crypttab for the plan's LUKS volumes, by their UUIDs. */
+export function crypttabText(plan: Plan, luksUuids: ReadonlyMap<string, string>): string {
+  return plan.encrypted
+    .map((volume) => `${formatCrypttabLine(volume, luksUuids.get(volume.name)!)}\n`)
+    .join("");
+}
+
 /** One entry per mounted file system, in mount order. */
-export function planPopulation(plan: Plan, rootDir: string | null): Population[] {
+export function planPopulation(
+  plan: Plan,
+  rootDir: string | null,
+  luksUuids: ReadonlyMap<string, string> = new Map(),
+): Population[] {
   const mountPoints = plan.mounts.map((mount) => mount.mountPoint);
   return plan.mounts.map((mount) => {
     const point = mount.mountPoint;
     const below = mountPoints.filter((other) => isBelow(other, point));
     // Only the nearest ones: a mount point below another nested one belongs to that file system.
     const direct = below.filter((other) => !below.some((middle) => isBelow(other, middle)));
-    const files: GeneratedFile[] =
-      point === "/" && plan.fstab.length > 0
-        ? [{ path: "etc/fstab", content: fstabText(plan), mode: 0o644 }]
-        : [];
+    const files: GeneratedFile[] = [];
+    if (point === "/" && plan.fstab.length > 0)
+      files.push({ path: "etc/fstab", content: fstabText(plan), mode: 0o644 });
+    if (point === "/" && plan.encrypted.length > 0)
+      files.push({ path: "etc/crypttab", content: crypttabText(plan, luksUuids), mode: 0o644 });
     return {
       filesystem: mount.base,
       mountPoint: point,

@@ -450,24 +450,21 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.equal(both.status, 2, both.stderr);
     assert.match(both.stderr, /--bmap maps the blocks of a raw image/);
 
-    const luksConfig = join(out, "luks.yaml");
+    const raidConfig = join(out, "raid.yaml");
     writeFileSync(
-      luksConfig,
+      raidConfig,
       `- local_loop: { name: image0 }
 - partitioning:
     base: image0
     label: gpt
-    partitions: [{ name: crypt_part, size: 100% }]
-- luks: { name: cryptroot, base: crypt_part, key-file: ${join(out, "key")} }
-- mkfs: { name: fs_root, base: cryptroot, type: ext4, mount: { mount_point: / } }
+    partitions: [{ name: m0, size: 40MiB }, { name: m1, size: 40MiB }]
+- raid: { name: md0, base: [m0, m1], level: 1 }
+- mkfs: { name: fs_root, base: md0, type: ext4, mount: { mount_point: / } }
 `,
     );
-    const luks = build([luksConfig, "-o", join(out, "luks.img"), "--size", "64MiB"]);
-    assert.equal(luks.status, 3, luks.stderr);
-    assert.match(
-      luks.stderr,
-      /do not make LUKS or md RAID layers yet; this config has LUKS volume "cryptroot"/,
-    );
+    const raid = build([raidConfig, "-o", join(out, "raid.img"), "--size", "128MiB"]);
+    assert.equal(raid.status, 3, raid.stderr);
+    assert.match(raid.stderr, /do not make md RAID layers .* yet; this config has md RAID "md0"/);
 
     // /var is 64 MiB, the tree's var/ holds 100 MiB: mke2fs fails, nothing is left behind.
     const small = join(out, "small.yaml");
@@ -486,7 +483,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     assert.match(failed.stderr, /mke2fs .*-d .*failed/s);
     assert.deepEqual(
       readdirSync(out).sort(),
-      ["disk.img", "luks.yaml", "small.yaml"],
+      ["disk.img", "raid.yaml", "small.yaml"],
       "no half image, no temporary files",
     );
     rmSync(big, { recursive: true, force: true });

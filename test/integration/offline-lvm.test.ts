@@ -1,7 +1,6 @@
 /**
  * Offline LVM end to end: `blocksmith build` writes the PV labels and VG metadata itself, and these tests
- * read them back with lvm2's own tools (pvck, vgck, pvs/lvs) on loop devices of the PV partitions, with
- * activation off (this kernel has no device-mapper: lvm reads and writes metadata without it). The same
+ * read them back with lvm2's own tools (pvck, vgck, pvs/lvs; test/helpers/lvm.ts). The same
  * VG is made by the real pvcreate/vgcreate/lvcreate on a copy of the partition table, and both must
  * agree extent for extent. Each LV is cut out of the image where lvm says it is, and checked by its
  * file system's own tools and a read-only kernel mount; guestfish (its own kernel, with device-mapper)
@@ -14,7 +13,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { runCli } from "../helpers/cli.js";
-import { deviceSuite, readSfdisk, run } from "../helpers/devices.js";
+import { deviceSuite, run } from "../helpers/devices.js";
+import { extractLv, lvm, lvmOutput, lvmView, withPvLoops, type LvmView } from "../helpers/lvm.js";
 import { listTree, makeTree, type Entry } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
 
@@ -73,112 +73,6 @@ function planOf(): Plan {
   return JSON.parse(result.stdout) as Plan;
 }
 
-/**
- * lvm confined to `devices`: no devices file, a filter that admits only them, activation off (lvm then
- * never asks for device-mapper) and no backups in the host's /etc/lvm.
- */
-function lvm(devices: readonly string[], argv: string[]): string {
-  return lvmOutput(devices, argv).stdout;
-}
-
-function lvmOutput(devices: readonly string[], argv: string[]): { stdout: string; stderr: string } {
-  const accept = devices.map((device) => `"a|^${device}$|"`).join(",");
-  const config =
-    `devices { use_devicesfile=0 scan_lvs=0 filter=[${accept},"r|.*|"] } ` +
-    'global { activation=0 system_id_source="none" } backup { backup=0 archive=0 }';
-  const result = spawnSync(argv[0]!, [...argv.slice(1), "--config", config], { encoding: "utf8" });
-  assert.equal(result.status, 0, `${argv.join(" ")}: ${result.stderr}`);
-  return result;
-}
-
-/** Loop devices over the PV partitions of `image` (read-only unless `writable`), released after `use`. */
-function withPvLoops<T>(image: string, writable: boolean, use: (devices: string[]) => T): T {
-  const table = readSfdisk(image);
-  const devices: string[] = [];
-  try {
-    for (const name of PV_PARTITIONS) {
-      const partition = table.partitions.find((p) => p.name === name)!;
-      const args = ["--find", "--show", ...(writable ? [] : ["--read-only"])];
-      args.push(
-        "--offset",
-        String(partition.start * 512),
-        "--sizelimit",
-        String(partition.size * 512),
-        image,
-      );
-      devices.push(run(["losetup", ...args]).trim());
-    }
-    return use(devices);
-  } finally {
-    for (const device of devices) spawnSync("losetup", ["--detach", device]);
-  }
-}
-
-interface LvmView {
-  pvs: { pv: number; pe_start: string; pv_pe_count: string; dev_size: string }[];
-  segments: { lv: string; lvStart: number; pv: number; pvStart: number; extents: number }[];
-  extentSize: string;
-}
-
-/** What lvm reports of the VG, with loop device names replaced by the PV's index (they differ per run). */
-function lvmView(devices: string[]): LvmView {
-  const report = (argv: string[]) =>
-    (
-      JSON.parse(lvm(devices, [...argv, "--reportformat", "json", "--units", "b", "--nosuffix"])) as {
-        report: Record<string, Record<string, string>[]>[];
-      }
-    ).report[0]!;
-  const pvs = report(["pvs", "-o", "pv_name,pe_start,pv_pe_count,dev_size"]).pv!.map((pv) => ({
-    pv: devices.indexOf(pv.pv_name!),
-    pe_start: pv.pe_start!,
-    pv_pe_count: pv.pv_pe_count!,
-    dev_size: pv.dev_size!,
-  }));
-  const segments = report(["lvs", "-o", "lv_name,seg_start_pe,seg_pe_ranges", VG]).lv!.map((seg) => {
-    const [, device, first, last] = /^(\S+):(\d+)-(\d+)$/.exec(seg.seg_pe_ranges!.trim())!;
-    return {
-      lv: seg.lv_name!,
-      lvStart: Number(seg.seg_start_pe),
-      pv: devices.indexOf(device!),
-      pvStart: Number(first),
-      extents: Number(last) - Number(first) + 1,
-    };
-  });
-  const extentSize = report(["vgs", "-o", "vg_extent_size", VG]).vg![0]!.vg_extent_size!;
-  const sortKey = (s: { lv: string; lvStart: number }) => `${s.lv}:${String(s.lvStart).padStart(8, "0")}`;
-  return {
-    pvs: pvs.sort((a, b) => a.pv - b.pv),
-    segments: segments.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
-    extentSize,
-  };
-}
-
-/** One LV's bytes as a file, put together with dd from where lvm says its extents are. */
-function extractLv(image: string, view: LvmView, lv: string, dest: string): string {
-  const table = readSfdisk(image);
-  const extentBytes = Number(view.extentSize);
-  rmSync(dest, { force: true });
-  for (const segment of view.segments.filter((s) => s.lv === lv)) {
-    const partition = table.partitions.find((p) => p.name === PV_PARTITIONS[segment.pv])!;
-    const from =
-      partition.start * 512 + Number(view.pvs[segment.pv]!.pe_start) + segment.pvStart * extentBytes;
-    run([
-      "dd",
-      `if=${image}`,
-      `of=${dest}`,
-      "bs=1M",
-      "iflag=skip_bytes,count_bytes",
-      "oflag=seek_bytes",
-      `skip=${from}`,
-      `seek=${segment.lvStart * extentBytes}`,
-      `count=${segment.extents * extentBytes}`,
-      "conv=sparse,notrunc",
-      "status=none",
-    ]);
-  }
-  return dest;
-}
-
 function blkid(file: string): Record<string, string> {
   const text = run(["blkid", "-p", "-o", "export", file]);
   return Object.fromEntries(
@@ -222,14 +116,14 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
     const out = join(work, "first");
     mkdirSync(out);
     image = build(out);
-    view = withPvLoops(image, false, (devices) => {
+    view = withPvLoops(image, PV_PARTITIONS, false, (devices) => {
       for (const device of devices) {
         const check = lvmOutput(devices, ["pvck", device]);
         assert.match(check.stderr + check.stdout, /Found label on .*sector 1, type=LVM2 001/);
         assert.doesNotMatch(check.stderr, /checksum|bad|invalid/i);
       }
       lvm(devices, ["vgck", VG]);
-      return lvmView(devices);
+      return lvmView(devices, VG);
     });
     const plan = planOf();
     const vg = plan.volumeGroups[0]!;
@@ -248,22 +142,22 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
     const reference = join(work, "reference.img");
     run(["truncate", "-s", SIZE, reference]);
     run(["sfdisk", "--no-reread", "--no-tell-kernel", reference], run(["sfdisk", "--dump", image]));
-    const real = withPvLoops(reference, true, (devices) => {
+    const real = withPvLoops(reference, PV_PARTITIONS, true, (devices) => {
       lvm(devices, ["pvcreate", "-q", ...devices]);
       lvm(devices, ["vgcreate", "-q", VG, ...devices]);
       lvm(devices, ["lvcreate", "-q", "-an", "-Zn", "-L", "180M", "-n", "lv_root", VG]);
       lvm(devices, ["lvcreate", "-q", "-an", "-Zn", "-L", "8M", "-n", "lv_swap", VG]);
       lvm(devices, ["lvcreate", "-q", "-an", "-Zn", "-l", "100%FREE", "-n", "lv_var", VG]);
-      return lvmView(devices);
+      return lvmView(devices, VG);
     });
     rmSync(reference, { force: true });
     assert.deepEqual(view, real);
   });
 
   it("puts each file system into its LV, filled from its subtree", () => {
-    const root = extractLv(image, view, "lv_root", join(work, "lv_root.ext4"));
-    const varLv = extractLv(image, view, "lv_var", join(work, "lv_var.ext4"));
-    const swap = extractLv(image, view, "lv_swap", join(work, "lv_swap"));
+    const root = extractLv(image, PV_PARTITIONS, view, "lv_root", join(work, "lv_root.ext4"));
+    const varLv = extractLv(image, PV_PARTITIONS, view, "lv_var", join(work, "lv_var.ext4"));
+    const swap = extractLv(image, PV_PARTITIONS, view, "lv_swap", join(work, "lv_swap"));
     run(["e2fsck", "-fn", root]);
     run(["e2fsck", "-fn", varLv]);
     assert.deepEqual(

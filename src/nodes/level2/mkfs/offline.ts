@@ -24,6 +24,11 @@ export interface OfflineFilesystemInput {
   populated: boolean;
   /** Where xfs and btrfs are made before being copied in. */
   tempFile: string;
+  /**
+   * The logical sector size of the device the file system will be read from (4096 for most LUKS2
+   * volumes): a plain file says 512, and the kernel refuses ext4 blocks or FAT sectors below the device's.
+   */
+  logicalSectorBytes?: number;
 }
 
 export interface OfflineCommand {
@@ -67,6 +72,10 @@ export function fatBitsFor(sizeBytes: number): 12 | 16 | 32 {
 export function offlineMkfs(input: OfflineFilesystemInput): OfflineFilesystemWork {
   const { fs, image, offsetBytes, sizeBytes, uuid } = input;
   const what = `${fs.type} "${fs.label}" on ${fs.base}`;
+  const sector = input.logicalSectorBytes ?? 512;
+  /** `flag value` for a device with large sectors, unless the config already sets that option. */
+  const forLargeSectors = (flag: string, value: string) =>
+    sector > 512 && !fs.opts.some((opt) => opt.startsWith(flag)) ? [flag, value] : [];
   if (fs.type === "swap")
     return { kind: "header", writes: writeSwapHeader(sizeBytes, { uuid, label: fs.label, offsetBytes }) };
   if (EXT_TYPES.has(fs.type)) {
@@ -85,6 +94,7 @@ export function offlineMkfs(input: OfflineFilesystemInput): OfflineFilesystemWor
             "mke2fs",
             "-t",
             fs.type,
+            ...forLargeSectors("-b", String(sector)),
             ...fs.opts,
             "-L",
             fs.label,
@@ -115,6 +125,7 @@ export function offlineMkfs(input: OfflineFilesystemInput): OfflineFilesystemWor
         argv: [
           "mkfs.vfat",
           ...(fs.opts.some((opt) => opt.startsWith("-F")) ? [] : ["-F", String(fatBitsFor(sizeBytes))]),
+          ...forLargeSectors("-S", String(sector)),
           ...fs.opts,
           "-n",
           fs.label,
@@ -149,6 +160,7 @@ export function offlineMkfs(input: OfflineFilesystemInput): OfflineFilesystemWor
         {
           argv: [
             "mkfs.xfs",
+            ...forLargeSectors("-s", `size=${sector}`),
             ...fs.opts,
             "-L",
             fs.label,
