@@ -3,7 +3,7 @@
  * backed by files under the test's own directory, and mounts below it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after } from "node:test";
@@ -11,6 +11,35 @@ import { after } from "node:test";
 export function run(argv: string[], input?: string): string {
   const [file, ...args] = argv;
   return execFileSync(file!, args, { encoding: "utf8", ...(input !== undefined ? { input } : {}) });
+}
+
+/**
+ * `sizeBytes` of `image` from `offsetBytes` into `dest` at `destOffsetBytes` (dd, so no tool of ours is
+ * involved): a partition as a file of its own, or one piece of an LV.
+ */
+export function extractBytes(
+  image: string,
+  offsetBytes: number,
+  sizeBytes: number,
+  dest: string,
+  destOffsetBytes = 0,
+): string {
+  run([
+    "dd",
+    `if=${image}`,
+    `of=${dest}`,
+    "bs=1M",
+    "iflag=skip_bytes,count_bytes",
+    "oflag=seek_bytes",
+    `skip=${offsetBytes}`,
+    `seek=${destOffsetBytes}`,
+    `count=${sizeBytes}`,
+    "conv=sparse,notrunc",
+    "status=none",
+  ]);
+  // A piece that ends in zeros was skipped, not written: the file must still reach the piece's end.
+  if (statSync(dest).size < destOffsetBytes + sizeBytes) truncateSync(dest, destOffsetBytes + sizeBytes);
+  return dest;
 }
 
 /** What `sfdisk -J` prints of a partition table (the fields the suites read). */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { readSfdisk, run } from "./devices.js";
+import { extractBytes, readSfdisk, run } from "./devices.js";
 
 /**
  * lvm confined to `devices`: no devices file, a filter that admits only them, activation off (lvm then
@@ -110,19 +110,7 @@ export function extractLv(
     const partition = table.partitions.find((p) => p.name === partitions[segment.pv])!;
     const from =
       partition.start * 512 + Number(view.pvs[segment.pv]!.pe_start) + segment.pvStart * extentBytes;
-    run([
-      "dd",
-      `if=${image}`,
-      `of=${dest}`,
-      "bs=1M",
-      "iflag=skip_bytes,count_bytes",
-      "oflag=seek_bytes",
-      `skip=${from}`,
-      `seek=${segment.lvStart * extentBytes}`,
-      `count=${segment.extents * extentBytes}`,
-      "conv=sparse,notrunc",
-      "status=none",
-    ]);
+    extractBytes(image, from, segment.extents * extentBytes, dest, segment.lvStart * extentBytes);
   }
   return dest;
 }

@@ -24,7 +24,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { writeBuildDir } from "../helpers/build-dir.js";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.js";
-import { releaseEverythingUnder, run, readSfdisk } from "../helpers/devices.js";
+import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
+import { extractBytes, releaseEverythingUnder, run, readSfdisk } from "../helpers/devices.js";
 import { listTree, makeTree, TREE_MTIME, type Entry } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
 
@@ -106,22 +107,6 @@ async function sha256(file: string): Promise<string> {
   for await (const chunk of createReadStream(file, { highWaterMark: 4 * 1024 * 1024 }))
     hash.update(chunk as Buffer);
   return hash.digest("hex");
-}
-
-/** One partition's bytes as a file of its own (dd, so no tool of ours is involved). */
-function extract(image: string, offsetBytes: number, sizeBytes: number, dest: string): string {
-  run([
-    "dd",
-    `if=${image}`,
-    `of=${dest}`,
-    "bs=1M",
-    "iflag=skip_bytes,count_bytes",
-    `skip=${offsetBytes}`,
-    `count=${sizeBytes}`,
-    "conv=sparse",
-    "status=none",
-  ]);
-  return dest;
 }
 
 function blkidAt(image: string, offsetBytes: number, sizeBytes: number): Record<string, string> {
@@ -226,7 +211,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
       ],
     );
     for (const part of [root, varPart]) run(["e2fsck", "-fn", `${image}?offset=${part.startBytes}`]);
-    const espFile = extract(image, esp.startBytes, esp.sizeBytes, join(work, "esp.fat"));
+    const espFile = extractBytes(image, esp.startBytes, esp.sizeBytes, join(work, "esp.fat"));
     run(["fsck.vfat", "-n", espFile]);
     // The ESP holds boot/efi's files, byte for byte.
     const espOut = join(work, "esp-files");
@@ -275,48 +260,19 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
 
   it("guestfish (its own kernel) mounts every file system and finds the source tree in them", (t) => {
     if (!asRoot) return t.skip("extracting the tree with its owners needs root");
-    if (spawnSync("guestfish", ["--version"]).status !== 0) {
-      if (process.env.CI === "true") assert.fail("guestfish (libguestfs-tools) is missing");
-      return t.skip("guestfish is not installed");
-    }
+    if (!guestfishAvailable(t)) return;
     const image = join(work, "example", "disk.img");
-    const archive = join(work, "guestfish.tar");
     // Partition numbers: ESP 1, BSP 2, root 3, var 4 (the example's order).
-    const result = spawnSync(
-      "guestfish",
+    const { tree: extracted } = guestfishTree(
+      image,
       [
-        "--ro",
-        "-a",
-        image,
-        "run",
-        ":",
-        "mount",
-        "/dev/sda3",
-        "/",
-        ":",
-        "mount",
-        "/dev/sda4",
-        "/var",
-        ":",
-        "mount",
-        "/dev/sda1",
-        "/boot/efi",
-        ":",
-        "tar-out",
-        "/",
-        archive,
-        "numericowner:true",
+        ["run"],
+        ["mount", "/dev/sda3", "/"],
+        ["mount", "/dev/sda4", "/var"],
+        ["mount", "/dev/sda1", "/boot/efi"],
       ],
-      {
-        encoding: "utf8",
-        env: { ...process.env, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" },
-        timeout: 300_000,
-      },
+      work,
     );
-    assert.equal(result.status, 0, result.stderr);
-    const extracted = join(work, "guestfish-tree");
-    mkdirSync(extracted);
-    run(["tar", "-xf", archive, "-C", extracted, "--numeric-owner", "--same-permissions"]);
     const image_ = listTree(extracted);
     const source = expected(listTree(tree), 0);
     // A mount point seen from above is the root directory of the file system mounted there, which
@@ -383,10 +339,15 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
       "btrfs",
       "check",
       "--readonly",
-      extract(image, srv.startBytes, srv.sizeBytes, join(out, "srv.btrfs")),
+      extractBytes(image, srv.startBytes, srv.sizeBytes, join(out, "srv.btrfs")),
     ]);
     const data = partitionOf(plan, "data");
-    run(["xfs_repair", "-n", "-f", extract(image, data.startBytes, data.sizeBytes, join(out, "data.xfs"))]);
+    run([
+      "xfs_repair",
+      "-n",
+      "-f",
+      extractBytes(image, data.startBytes, data.sizeBytes, join(out, "data.xfs")),
+    ]);
     const boot = partitionOf(plan, "boot");
     run(["e2fsck", "-fn", `${image}?offset=${boot.startBytes}`]);
     if (asRoot) {

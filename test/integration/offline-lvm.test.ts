@@ -7,12 +7,12 @@
  * activates the VG and reads the whole tree.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { runCli } from "../helpers/cli.js";
+import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
 import { deviceSuite, run } from "../helpers/devices.js";
 import { extractLv, lvm, lvmOutput, lvmView, withPvLoops, type LvmView } from "../helpers/lvm.js";
 import { listTree, makeTree, type Entry } from "../helpers/tree.js";
@@ -190,28 +190,17 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
   });
 
   it("guestfish (its own kernel, with device-mapper) activates the VG and reads every file", (t) => {
-    if (spawnSync("guestfish", ["--version"]).status !== 0) {
-      if (process.env.CI === "true") assert.fail("guestfish (libguestfs-tools) is missing");
-      return t.skip("guestfish is not installed");
-    }
-    const archive = join(work, "guestfish.tar");
-    const commands = [
-      ["run"],
-      ["vg-activate", "true", VG],
-      ["mount", `/dev/${VG}/lv_root`, "/"],
-      ["mount", `/dev/${VG}/lv_var`, "/var"],
-      ["tar-out", "/", archive, "numericowner:true"],
-    ];
-    const args = commands.flatMap((command, index) => (index === 0 ? command : [":", ...command]));
-    const result = spawnSync("guestfish", ["--ro", "--format=raw", "-a", image, "--", ...args], {
-      encoding: "utf8",
-      env: { ...process.env, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" },
-      timeout: 300_000,
-    });
-    assert.equal(result.status, 0, result.stderr);
-    const extracted = join(work, "guestfish-tree");
-    mkdirSync(extracted);
-    run(["tar", "-xf", archive, "-C", extracted, "--numeric-owner", "--same-permissions"]);
+    if (!guestfishAvailable(t)) return;
+    const { tree: extracted } = guestfishTree(
+      image,
+      [
+        ["run"],
+        ["vg-activate", "true", VG],
+        ["mount", `/dev/${VG}/lv_root`, "/"],
+        ["mount", `/dev/${VG}/lv_var`, "/var"],
+      ],
+      work,
+    );
     const listing = listTree(extracted, ["boot/efi"]);
     for (const path of [...listing.keys()])
       if (path.endsWith("lost+found") || path === "etc/fstab") listing.delete(path);
