@@ -1,4 +1,5 @@
 /** Device mode for `local_loop`: a sparse image file attached to a loop device with partition scanning. */
+import { setTimeout as sleep } from "node:timers/promises";
 import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DeviceSession } from "../../../device/session.js";
@@ -55,6 +56,26 @@ export async function detachLoop(session: DeviceSession, resource: Resource): Pr
     // Only detach the device if it still belongs to our image (the number may have been reused).
     if (!(await loopDevicesOf(session, image)).includes(device)) continue;
     await session.run(["losetup", "--detach", device], `detach ${device}`);
+    await gone(session, image, device);
+  }
+}
+
+const DETACH_DEADLINE_MS = 5_000;
+
+/**
+ * `losetup --detach` of a device something still holds open (a partition being probed, a closing file
+ * system) only marks it to clear on last close and succeeds; it is released once that close happens.
+ * Wait for that, so "released" means gone from the kernel's list, not merely marked.
+ */
+async function gone(session: DeviceSession, image: string, device: string): Promise<void> {
+  const deadline = Date.now() + DETACH_DEADLINE_MS;
+  while ((await loopDevicesOf(session, image)).includes(device)) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `${device} (${image}) is still attached ${DETACH_DEADLINE_MS / 1000} s after losetup --detach: ` +
+          "something holds it open (see `losetup --list` and `fuser -v` on it); run `delete` again once it is closed",
+      );
+    await sleep(50);
   }
 }
 
