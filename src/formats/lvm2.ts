@@ -219,21 +219,14 @@ export function metadataArea(pv: LvmPhysicalVolume, text: string): Buffer {
 }
 
 /**
- * Everything one VG puts on its PVs, as writes relative to each PV's start: `pvOffsets[i]` is where PV i
- * begins in the image. Nothing else of the PV is touched (pvcreate also wipes the first sectors; an
- * offline image is new, so they are zero already).
+ * Everything one VG puts on its PVs: for each PV (in VG order), its writes relative to the PV's start.
+ * Nothing else of the PV is touched (pvcreate also wipes the first sectors; an offline image is new, so
+ * they are zero already).
  */
-export function writeVolumeGroup(
-  vg: LvmVolumeGroup,
-  pvOffsets: readonly number[],
-  description: string,
-): SectorWrite[] {
+export function writeVolumeGroup(vg: LvmVolumeGroup, description: string): SectorWrite[][] {
   const text = vgMetadataText(vg, description);
-  return vg.physicalVolumes.flatMap((pv, index) => {
-    const base = pvOffsets[index]!;
-    return [
-      { offsetBytes: base + LABEL_SECTOR * SECTOR_BYTES, data: pvLabelSector(pv) },
-      { offsetBytes: base + LVM_MDA_OFFSET_BYTES, data: metadataArea(pv, text) },
-    ];
-  });
+  return vg.physicalVolumes.map((pv) => [
+    { offsetBytes: LABEL_SECTOR * SECTOR_BYTES, data: pvLabelSector(pv) },
+    { offsetBytes: LVM_MDA_OFFSET_BYTES, data: metadataArea(pv, text) },
+  ]);
 }

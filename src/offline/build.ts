@@ -38,17 +38,17 @@ import {
   offlineTools,
   type OfflineCommand,
 } from "../nodes/level2/mkfs/offline.js";
-import { checkOfflineLuks, formatLuksHeader } from "../nodes/level1/luks/offline.js";
+import { checkOfflineLuks, formatLuksHeader, type FormattedLuks } from "../nodes/level1/luks/offline.js";
 import { checkOfflineLvm, layoutOfflineLvm } from "../nodes/level1/lvm/offline.js";
 import { planLayout } from "../plan/planner.js";
-import type { DiskPlan, FilesystemPlan, Plan } from "../plan/types.js";
+import type { DiskPlan, EncryptedPlan, FilesystemPlan, Plan } from "../plan/types.js";
 import { bmapXml, blockRanges, checksumRanges } from "./bmap.js";
 import { copyRanges, copyRangesToPieces, dataRanges } from "./copy-ranges.js";
 import type { Owner } from "./namespace.js";
 import { makePopulated } from "./populated-mkfs.js";
 import { planPopulation, type Population } from "./populate.js";
 import { writeEncryptedVolume } from "./encrypted.js";
-import { baseOffsetBytes, placementOf, type Placement } from "./placement.js";
+import { locationOf, OpenFiles, piecesOf, placementOf, type DeviceMap, type Placement } from "./placement.js";
 import { startWriteback } from "./writeback.js";
 
 export interface BuildOptions {
@@ -141,7 +141,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
 
   const steps =
     plan.filesystems.length +
-    plan.encrypted.length +
+    2 * plan.encrypted.length +
     2 +
     (plan.volumeGroups.length > 0 ? 1 : 0) +
     (options.format === "qcow2" ? 1 : 0) +
@@ -157,31 +157,14 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   let finished = false;
   try {
     step(disk.name, `create sparse image of ${disk.sizeBytes} bytes`);
-    const lvm =
-      plan.volumeGroups.length > 0
-        ? layoutOfflineLvm({
-            plan,
-            baseOffsetBytes: (base) => baseOffsetBytes(disk, base),
-            ids,
-            creationTime: options.epochSeconds ?? Math.floor(Date.now() / 1000),
-            // lvm records the host that made an LV; a seeded build must not depend on the machine.
-            creationHost: options.seed !== undefined ? "blocksmith" : hostname(),
-            description: "Written by blocksmith build",
-          })
-        : undefined;
-    if (lvm) step(disk.name, `write LVM metadata of ${lvm.volumeGroups.map((vg) => vg.name).join(", ")}`);
     const fd = openSync(rawFile, "wx", 0o644);
     try {
       ftruncateSync(fd, disk.sizeBytes);
       if (disk.label !== null) applySectorWrites(fd, tableWrites(disk, ids));
-      if (lvm) applySectorWrites(fd, lvm.writes);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-
-    // A raw image goes to disk while the tools run; a qcow2 build's raw file is scratch and never needs to.
-    const writeback = options.format === "raw" ? await startWriteback(rawFile) : undefined;
     const context: MakeContext = {
       ids,
       run,
@@ -190,27 +173,15 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.epochSeconds !== undefined ? { epochSeconds: options.epochSeconds } : {}),
     };
-    const announce = (fs: FilesystemPlan) => {
-      const population = populations.get(fs.name);
-      step(
-        fs.name,
-        `make ${fs.type} "${fs.label}" on ${fs.base}` +
-          (population
-            ? ` for ${population.mountPoint}${population.source ? ` from ${population.source}` : ""}`
-            : ""),
-      );
-    };
-    const encryptedNames = new Set(plan.encrypted.map((volume) => volume.name));
-    const making = inParallel(
-      [
-        ...plan.filesystems
-          .filter((fs) => !encryptedNames.has(fs.base))
-          .map((fs) => async () => {
-            announce(fs);
-            const target = placementOf(disk, plan, lvm, fs.base);
-            await makeFilesystem(rawFile, target, fs, populations.get(fs.name), context);
-          }),
-        ...plan.encrypted.map((volume) => async () => {
+    const lanes = Math.max(1, Math.min(2, availableParallelism()));
+
+    // A raw image goes to disk while the tools run; a qcow2 build's raw file is scratch and never needs to.
+    const writeback = options.format === "raw" ? await startWriteback(rawFile) : undefined;
+    try {
+      // LUKS headers first: an opened volume's sector size decides the block size of what goes on it.
+      const headers = new Map<string, FormattedLuks & { headerFile: string }>();
+      await inParallel(
+        plan.encrypted.map((volume) => async () => {
           step(volume.name, `format ${volume.luksType} on ${volume.base}`);
           const headerFile = join(work, `${volume.name}.luks`);
           createSparseFile(headerFile, volume.baseSizeBytes);
@@ -225,39 +196,76 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
             throw new Error(
               `internal: cryptsetup put the payload of ${volume.name} at ${formatted.payloadOffsetBytes}, the plan at ${volume.payloadOffsetBytes}`,
             );
-          const fs = plan.filesystems.find((candidate) => candidate.base === volume.name);
-          let plainFile: string | undefined;
-          if (fs) {
-            announce(fs);
-            plainFile = join(work, `${fs.name}.plain`);
-            createSparseFile(plainFile, volume.sizeBytes);
-            const whole = {
-              offsetBytes: 0,
-              sizeBytes: volume.sizeBytes,
-              startSector: 0,
-              logicalSectorBytes: formatted.cipher.sectorBytes,
-            };
-            await makeFilesystem(plainFile, whole, fs, populations.get(fs.name), context);
-          }
-          const imageFd = openSync(rawFile, "r+");
-          try {
-            await writeEncryptedVolume(run, imageFd, {
-              headerFile,
-              ...formatted,
-              ...(plainFile !== undefined ? { plainFile } : {}),
-              base: placementOf(disk, plan, lvm, volume.base),
-            });
-          } finally {
-            closeSync(imageFd);
-          }
-          rmSync(headerFile, { force: true });
-          if (plainFile !== undefined) rmSync(plainFile, { force: true });
+          createSparseFile(plainFileOf(work, volume.name), volume.sizeBytes);
+          headers.set(volume.name, { ...formatted, headerFile });
         }),
-      ],
-      Math.max(1, Math.min(2, availableParallelism())),
-    );
-    try {
-      await making;
+        lanes,
+      );
+      const map: DeviceMap = {
+        disk,
+        plan,
+        imageFile: rawFile,
+        luks: new Map(
+          [...headers].map(([name, header]) => [
+            name,
+            { plainFile: plainFileOf(work, name), sectorBytes: header.cipher.sectorBytes },
+          ]),
+        ),
+      };
+      if (plan.volumeGroups.length > 0) {
+        const lvm = layoutOfflineLvm({
+          plan,
+          locate: (base) => locationOf(map, base),
+          ids,
+          creationTime: options.epochSeconds ?? Math.floor(Date.now() / 1000),
+          // lvm records the host that made an LV; a seeded build must not depend on the machine.
+          creationHost: options.seed !== undefined ? "blocksmith" : hostname(),
+          description: "Written by blocksmith build",
+        });
+        step(disk.name, `write LVM metadata of ${lvm.volumeGroups.map((vg) => vg.name).join(", ")}`);
+        withFiles((files) => {
+          for (const { file, write } of lvm.writes) applySectorWrites(files.fd(file), [write]);
+        });
+        map.lvm = lvm;
+      }
+
+      await inParallel(
+        plan.filesystems.map((fs) => async () => {
+          const population = populations.get(fs.name);
+          step(
+            fs.name,
+            `make ${fs.type} "${fs.label}" on ${fs.base}` +
+              (population
+                ? ` for ${population.mountPoint}${population.source ? ` from ${population.source}` : ""}`
+                : ""),
+          );
+          await makeFilesystem(placementOf(map, fs.base), fs, population, context);
+        }),
+        lanes,
+      );
+
+      // Innermost first: a volume whose base lies in another's plain file must be in it before that
+      // one is encrypted.
+      for (const volume of byNestingDepth(map, plan.encrypted)) {
+        step(volume.name, `encrypt ${volume.name} onto ${volume.base}`);
+        const header = headers.get(volume.name)!;
+        const used = [
+          ...plan.filesystems.map((fs) => fs.base),
+          ...plan.volumeGroups.flatMap((vg) => vg.physicalVolumes.map((pv) => pv.base)),
+          ...plan.encrypted.map((other) => other.base),
+        ].includes(volume.name);
+        await withFilesAsync((files) =>
+          writeEncryptedVolume(run, files, {
+            headerFile: header.headerFile,
+            payloadOffsetBytes: header.payloadOffsetBytes,
+            cipher: header.cipher,
+            ...(used ? { plainFile: plainFileOf(work, volume.name) } : {}),
+            base: placementOf(map, volume.base),
+          }),
+        );
+        rmSync(header.headerFile, { force: true });
+        rmSync(plainFileOf(work, volume.name), { force: true });
+      }
     } catch (error) {
       // The tool's failure is the story; a sync error behind it would only hide it.
       await writeback?.stop().catch(() => undefined);
@@ -320,26 +328,27 @@ interface MakeContext {
 }
 
 async function makeFilesystem(
-  image: string,
   target: Placement,
   fs: FilesystemPlan,
   population: Population | undefined,
   context: MakeContext,
 ): Promise<void> {
-  const { offsetBytes, sizeBytes, startSector, pieces, logicalSectorBytes } = target;
+  const { file: image, offsetBytes, sizeBytes, startSector, pieces, logicalSectorBytes } = target;
   if (pieces !== undefined) {
     // An LV in several pieces: the file system is made whole in a file of its own, then each data range
     // goes to the piece that holds it.
     const lvFile = join(context.work, `${fs.name}.lv`);
     createSparseFile(lvFile, sizeBytes);
-    await makeFilesystem(lvFile, { offsetBytes: 0, sizeBytes, startSector }, fs, population, context);
+    const whole = {
+      file: lvFile,
+      offsetBytes: 0,
+      sizeBytes,
+      startSector,
+      ...(logicalSectorBytes !== undefined ? { logicalSectorBytes } : {}),
+    };
+    await makeFilesystem(whole, fs, population, context);
     const ranges = await dataRanges(context.run, lvFile);
-    const imageFd = openSync(image, "r+");
-    try {
-      copyRangesToPieces(lvFile, ranges, imageFd, pieces);
-    } finally {
-      closeSync(imageFd);
-    }
+    withFiles((files) => copyRangesToPieces(lvFile, ranges, files, pieces));
     rmSync(lvFile, { force: true });
     return;
   }
@@ -416,6 +425,39 @@ function withPartition(image: string, offsetBytes: number, work: (access: ByteAc
     work(fileByteAccess(fd, offsetBytes));
   } finally {
     closeSync(fd);
+  }
+}
+
+/** An opened LUKS volume's bytes in the clear, until they are encrypted into its base. */
+function plainFileOf(work: string, volume: string): string {
+  return join(work, `${volume}.plain`);
+}
+
+/** LUKS volumes, those nested deepest (inside the plain files of others) first. */
+function byNestingDepth(map: DeviceMap, volumes: readonly EncryptedPlan[]): EncryptedPlan[] {
+  const depth = (volume: EncryptedPlan): number => {
+    const files = piecesOf(placementOf(map, volume.base)).map((piece) => piece.file);
+    const holders = volumes.filter((other) => files.includes(map.luks.get(other.name)?.plainFile ?? ""));
+    return holders.length === 0 ? 0 : 1 + Math.max(...holders.map(depth));
+  };
+  return [...volumes].sort((a, b) => depth(b) - depth(a));
+}
+
+function withFiles<T>(work: (files: OpenFiles) => T): T {
+  const files = new OpenFiles();
+  try {
+    return work(files);
+  } finally {
+    files.close();
+  }
+}
+
+async function withFilesAsync<T>(work: (files: OpenFiles) => Promise<T>): Promise<T> {
+  const files = new OpenFiles();
+  try {
+    return await work(files);
+  } finally {
+    files.close();
   }
 }
 

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import type { Runner } from "../core/runner.js";
 import type { LvPiece } from "../nodes/level1/lvm/offline.js";
+import type { OpenFiles } from "./placement.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -65,11 +66,11 @@ export function copyRanges(
   return copied;
 }
 
-/** Copies `ranges` of `source` (offsets in the file system) into the pieces of the image that hold them. */
+/** Copies `ranges` of `source` (offsets in the device) into the pieces that hold them. */
 export function copyRangesToPieces(
   source: string,
   ranges: readonly [number, number][],
-  targetFd: number,
+  files: OpenFiles,
   pieces: readonly LvPiece[],
 ): number {
   let copied = 0;
@@ -80,7 +81,7 @@ export function copyRangesToPieces(
       const to = Math.min(end, pieceEnd);
       return from < to ? [[from, to]] : [];
     });
-    copied += copyRanges(source, inside, targetFd, piece.imageOffsetBytes - piece.lvOffsetBytes);
+    copied += copyRanges(source, inside, files.fd(piece.file), piece.fileOffsetBytes - piece.lvOffsetBytes);
   }
   return copied;
 }

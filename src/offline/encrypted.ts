@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { encryptSectors, type SectorCipher } from "../formats/dm-crypt.js";
 import type { Runner } from "../core/runner.js";
 import { dataRanges, copyRangesToPieces } from "./copy-ranges.js";
-import { piecesOf, writeMapped, type Placement } from "./placement.js";
+import { piecesOf, writeMapped, type OpenFiles, type Placement } from "./placement.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -19,20 +19,20 @@ export interface EncryptedVolume {
   cipher: SectorCipher;
   /** The plain file system (the opened volume's bytes), or undefined for a volume nothing is on. */
   plainFile?: string;
-  /** Where the LUKS base device lies in the image. */
+  /** Where the LUKS base device lies. */
   base: Placement;
 }
 
 export async function writeEncryptedVolume(
   run: Runner,
-  imageFd: number,
+  files: OpenFiles,
   volume: EncryptedVolume,
 ): Promise<void> {
   const pieces = piecesOf(volume.base);
   const header = (await dataRanges(run, volume.headerFile)).flatMap(([start, end]): [number, number][] =>
     start < volume.payloadOffsetBytes ? [[start, Math.min(end, volume.payloadOffsetBytes)]] : [],
   );
-  copyRangesToPieces(volume.headerFile, header, imageFd, pieces);
+  copyRangesToPieces(volume.headerFile, header, files, pieces);
   if (volume.plainFile === undefined) return;
   const { sectorBytes } = volume.cipher;
   const fd = openSync(volume.plainFile, "r");
@@ -44,7 +44,7 @@ export async function writeEncryptedVolume(
       if (length % sectorBytes !== 0)
         throw new Error(`internal: ${volume.plainFile} ends inside a ${sectorBytes}-byte sector`);
       const encrypted = encryptSectors(volume.cipher, buffer.subarray(0, length), at / sectorBytes);
-      writeMapped(imageFd, pieces, volume.payloadOffsetBytes + at, encrypted);
+      writeMapped(files, pieces, volume.payloadOffsetBytes + at, encrypted);
       at += length;
     }
   } finally {

@@ -11,7 +11,15 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCreate } from "../../src/device/executor.js";
@@ -336,8 +344,14 @@ function reopen(plan: Plan, target: string): Record<string, string> {
   for (const step of plan.steps) {
     if (step.action === "mdadm-create") {
       const raid = plan.raids.find((r) => r.name === step.node)!;
-      if (!existsSync(raid.device))
-        runIn(["mdadm", "--assemble", raid.device, ...raid.bases.map((base) => devices[base]!)]);
+      const members = raid.bases.map((base) => devices[base]!);
+      if (!existsSync(raid.device)) {
+        // udev's incremental assembly may be half way (an inactive /dev/mdNNN holding some members, the
+        // /dev/md/NAME link not there yet): stop what holds the members, then assemble by name.
+        for (const holder of new Set(members.flatMap(mdHolders)))
+          spawnSync("mdadm", ["--stop", `/dev/${holder}`]);
+        runIn(["mdadm", "--assemble", raid.device, ...members]);
+      }
       devices[raid.name] = raid.device;
     } else if (step.action === "luksOpen") {
       const volume = plan.encrypted.find((e) => e.name === step.node)!;
@@ -357,6 +371,12 @@ function reopen(plan: Plan, target: string): Record<string, string> {
     }
   }
   return devices;
+}
+
+/** The md arrays that hold a block device (its holders in sysfs). */
+function mdHolders(device: string): string[] {
+  const dir = `/sys/class/block/${device.replace(/^\/dev\//, "")}/holders`;
+  return existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith("md")) : [];
 }
 
 function fileIn(mountPoint: string): string {

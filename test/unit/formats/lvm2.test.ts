@@ -93,10 +93,18 @@ describe("lvm2 on-disk format", () => {
     assert.match(text, /segment2 \{\nstart_extent = 15\nextent_count = 3\n[^}]*"pv0", 0\n/);
     assert.match(text, /creation_host = "odd \\"host\\""/);
     assert.match(text, /extent_size = 8192\n/);
-    const writes = writeVolumeGroup(vg, [MiB, 100 * MiB], "test");
+    const writes = writeVolumeGroup(vg, "test");
     assert.deepEqual(
-      writes.map((w) => w.offsetBytes),
-      [MiB + 512, MiB + 4096, 100 * MiB + 512, 100 * MiB + 4096],
+      writes.map((pv) => pv.map((w) => w.offsetBytes)),
+      [
+        [512, 4096],
+        [512, 4096],
+      ],
+    );
+    assert.equal(
+      writes[1]![0]!.data.subarray(32, 64).toString("latin1"),
+      "b".repeat(32),
+      "each PV its own label",
     );
   });
 });

@@ -12,15 +12,23 @@ import type { SectorWrite } from "../../../formats/sector-write.js";
 import type { Plan } from "../../../plan/types.js";
 import { allocateLinear } from "./allocate.js";
 
-/** A contiguous run of an LV's bytes in the image. */
+/** A contiguous run of an LV's bytes in one of the build's files (the image, or a LUKS volume's plain file). */
 export interface LvPiece {
+  file: string;
   lvOffsetBytes: number;
-  imageOffsetBytes: number;
+  fileOffsetBytes: number;
   lengthBytes: number;
 }
 
+/** Where a device starts: in which of the build's files, at which offset. */
+export interface DeviceLocation {
+  file: string;
+  offsetBytes: number;
+}
+
 export interface OfflineLvm {
-  writes: SectorWrite[];
+  /** Metadata writes, each with the file it goes into. */
+  writes: { file: string; write: SectorWrite }[];
   /** By LV name: its bytes, in LV order. */
   pieces: Map<string, LvPiece[]>;
   volumeGroups: LvmVolumeGroup[];
@@ -68,8 +76,8 @@ function metadataChangingOptions(options: readonly string[], kind: "pv" | "vg" |
 
 export interface OfflineLvmInput {
   plan: Plan;
-  /** Where the device a PV is made on (its `base`) starts in the image. */
-  baseOffsetBytes: (base: string) => number;
+  /** Where the device a PV is made on (its `base`) starts. */
+  locate: (base: string) => DeviceLocation;
   ids: IdentifierSource;
   creationTime: number;
   creationHost: string;
@@ -78,7 +86,7 @@ export interface OfflineLvmInput {
 
 export function layoutOfflineLvm(input: OfflineLvmInput): OfflineLvm {
   const { plan, ids } = input;
-  const writes: SectorWrite[] = [];
+  const writes: OfflineLvm["writes"] = [];
   const pieces = new Map<string, LvPiece[]>();
   const volumeGroups: LvmVolumeGroup[] = [];
   for (const vg of plan.volumeGroups) {
@@ -106,16 +114,21 @@ export function layoutOfflineLvm(input: OfflineLvmInput): OfflineLvm {
       creationHost: input.creationHost,
     };
     volumeGroups.push(metadata);
-    const pvOffsets = vg.physicalVolumes.map((pv) => input.baseOffsetBytes(pv.base));
-    writes.push(...writeVolumeGroup(metadata, pvOffsets, input.description));
+    const pvLocations = vg.physicalVolumes.map((pv) => input.locate(pv.base));
+    writeVolumeGroup(metadata, input.description).forEach((pvWrites, index) => {
+      const { file, offsetBytes } = pvLocations[index]!;
+      for (const write of pvWrites)
+        writes.push({ file, write: { offsetBytes: offsetBytes + write.offsetBytes, data: write.data } });
+    });
     for (const lv of metadata.logicalVolumes) {
       pieces.set(
         lv.name,
         mergeAdjacent(
           lv.segments.map((segment) => ({
+            file: pvLocations[segment.pv]!.file,
             lvOffsetBytes: segment.lvStartExtent * vg.extentSizeBytes,
-            imageOffsetBytes:
-              pvOffsets[segment.pv]! +
+            fileOffsetBytes:
+              pvLocations[segment.pv]!.offsetBytes +
               vg.physicalVolumes[segment.pv]!.peStartBytes +
               segment.pvStartExtent * vg.extentSizeBytes,
             lengthBytes: segment.extentCount * vg.extentSizeBytes,
@@ -127,12 +140,12 @@ export function layoutOfflineLvm(input: OfflineLvmInput): OfflineLvm {
   return { writes, pieces, volumeGroups };
 }
 
-/** Segments that follow each other in the image too (two PVs on neighbouring partitions never do). */
+/** Segments that follow each other in the file too (two PVs on neighbouring partitions never do). */
 function mergeAdjacent(pieces: LvPiece[]): LvPiece[] {
   const merged: LvPiece[] = [];
   for (const piece of pieces) {
     const last = merged.at(-1);
-    if (last && last.imageOffsetBytes + last.lengthBytes === piece.imageOffsetBytes)
+    if (last && last.file === piece.file && last.fileOffsetBytes + last.lengthBytes === piece.fileOffsetBytes)
       last.lengthBytes += piece.lengthBytes;
     else merged.push({ ...piece });
   }

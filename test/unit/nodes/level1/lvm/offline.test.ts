@@ -70,7 +70,7 @@ describe("offline lvm", () => {
     ]);
     const lvm = layoutOfflineLvm({
       plan,
-      baseOffsetBytes: (base) => starts.get(base)!,
+      locate: (base) => ({ file: "image", offsetBytes: starts.get(base)! }),
       ids: identifierSource("00000000-0000-4000-8000-000000000000"),
       creationTime: 1700000000,
       creationHost: "blocksmith",
@@ -79,7 +79,7 @@ describe("offline lvm", () => {
     // pv1: 25 extents, pv2: 49 (198 MiB); big (50 extents) fills pv2 and takes 1 of pv1.
     const big = lvm.pieces.get("big")!;
     assert.deepEqual(
-      big.map((p) => [p.lvOffsetBytes / MiB, p.imageOffsetBytes / MiB, p.lengthBytes / MiB]),
+      big.map((p) => [p.lvOffsetBytes / MiB, p.fileOffsetBytes / MiB, p.lengthBytes / MiB]),
       [
         [0, 103, 196],
         [196, 2, 4],
@@ -88,7 +88,7 @@ describe("offline lvm", () => {
     assert.deepEqual(
       lvm.pieces
         .get("small")!
-        .map((p) => [p.lvOffsetBytes / MiB, p.imageOffsetBytes / MiB, p.lengthBytes / MiB]),
+        .map((p) => [p.lvOffsetBytes / MiB, p.fileOffsetBytes / MiB, p.lengthBytes / MiB]),
       [[0, 6, 96]],
     );
     assert.equal(lvm.writes.length, 4, "a label and a metadata area on each PV");
