@@ -12,7 +12,7 @@ import { BlocksmithError, StateError, UnsupportedError } from "../core/errors.js
 import { requireTools } from "../core/runner.js";
 import { checkDevice, readDeviceSize } from "../nodes/level0/device/device.js";
 import { attachImage, createImage, detachLoop, removeImage } from "../nodes/level0/local-loop/device.js";
-import { formatCrypttabLine } from "../nodes/level1/luks/crypttab.js";
+import { crypttabText } from "../nodes/level1/luks/crypttab.js";
 import { closeLuks, formatLuks, luksProblems, openLuks } from "../nodes/level1/luks/device.js";
 import {
   checkVolumeGroupNamesFree,
@@ -25,7 +25,7 @@ import {
 import { scanPartitions, writePartitionTable } from "../nodes/level1/partitioning/device.js";
 import { createRaid, raidProblems, stopRaid } from "../nodes/level1/raid/device.js";
 import { mountFilesystem, unmountFilesystem } from "../nodes/level3/mount/device.js";
-import { formatFstabLine } from "../nodes/level4/fstab/plan.js";
+import { fstabText } from "../nodes/level4/fstab/plan.js";
 import { planLayout } from "../plan/planner.js";
 import { emptyPlan, type Plan, type StepPlan } from "../plan/types.js";
 import type { ReleaseMode, Resource } from "./journal.js";
@@ -419,15 +419,15 @@ export function runWritefstab(params: Params): string[] {
   const etc = join(params["build-dir"], "built", "etc");
   mkdirSync(etc, { recursive: true });
   const fstab = join(etc, "fstab");
-  writeFileSync(fstab, plan.fstab.map((entry) => `${formatFstabLine(entry)}\n`).join(""));
+  writeFileSync(fstab, fstabText(plan.fstab));
   if (plan.encrypted.length === 0) return [fstab];
   const crypttab = join(etc, "crypttab");
-  const lines = plan.encrypted.map((volume) => {
-    const uuid = state.luksUuids?.[volume.name];
+  const text = crypttabText(plan.encrypted, (volume) => {
+    const uuid = state.luksUuids?.[volume];
     if (uuid === undefined)
-      throw new StateError(`state.json has no LUKS UUID for "${volume.name}"; run \`create\` again`);
-    return `${formatCrypttabLine(volume, uuid)}\n`;
+      throw new StateError(`state.json has no LUKS UUID for "${volume}"; run \`create\` again`);
+    return uuid;
   });
-  writeFileSync(crypttab, lines.join(""));
+  writeFileSync(crypttab, text);
   return [fstab, crypttab];
 }

@@ -5,8 +5,8 @@
  * there is LUKS) goes into the file system mounted at "/".
  */
 import { join, posix } from "node:path";
-import { formatCrypttabLine } from "../nodes/level1/luks/crypttab.js";
-import { formatFstabLine } from "../nodes/level4/fstab/plan.js";
+import { crypttabText } from "../nodes/level1/luks/crypttab.js";
+import { fstabText } from "../nodes/level4/fstab/plan.js";
 import type { Plan } from "../plan/types.js";
 
 export interface GeneratedFile {
@@ -32,17 +32,6 @@ export function isBelow(inner: string, outer: string): boolean {
   return outer === "/" ? inner.startsWith("/") : inner.startsWith(`${outer}/`);
 }
 
-export function fstabText(plan: Plan): string {
-  return plan.fstab.map((entry) => `${formatFstabLine(entry)}\n`).join("");
-}
-
-/** /etc/crypttab for the plan's LUKS volumes, by their UUIDs. */
-export function crypttabText(plan: Plan, luksUuids: ReadonlyMap<string, string>): string {
-  return plan.encrypted
-    .map((volume) => `${formatCrypttabLine(volume, luksUuids.get(volume.name)!)}\n`)
-    .join("");
-}
-
 /** One entry per mounted file system, in mount order. */
 export function planPopulation(
   plan: Plan,
@@ -57,9 +46,13 @@ export function planPopulation(
     const direct = below.filter((other) => !below.some((middle) => isBelow(other, middle)));
     const files: GeneratedFile[] = [];
     if (point === "/" && plan.fstab.length > 0)
-      files.push({ path: "etc/fstab", content: fstabText(plan), mode: 0o644 });
+      files.push({ path: "etc/fstab", content: fstabText(plan.fstab), mode: 0o644 });
     if (point === "/" && plan.encrypted.length > 0)
-      files.push({ path: "etc/crypttab", content: crypttabText(plan, luksUuids), mode: 0o644 });
+      files.push({
+        path: "etc/crypttab",
+        content: crypttabText(plan.encrypted, (volume) => luksUuids.get(volume)!),
+        mode: 0o644,
+      });
     return {
       filesystem: mount.base,
       mountPoint: point,

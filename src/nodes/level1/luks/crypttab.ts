@@ -15,3 +15,11 @@ export function formatCrypttabLine(
     throw new Error(`crypttab cannot name the key file ${JSON.stringify(key)} (white space)`);
   return `${volume.name} UUID=${luksUuid} ${key} luks`;
 }
+
+/** The whole /etc/crypttab, one line per volume; `uuidOf` gives each volume's LUKS UUID (or throws). */
+export function crypttabText(
+  volumes: readonly Pick<EncryptedPlan, "name" | "keySource">[],
+  uuidOf: (volume: string) => string,
+): string {
+  return volumes.map((volume) => `${formatCrypttabLine(volume, uuidOf(volume.name))}\n`).join("");
+}

@@ -36,3 +36,8 @@ export function planFstab(context: PlanContext): void {
 export function formatFstabLine(entry: FstabPlan): string {
   return `${entry.spec} ${entry.mountPoint} ${entry.fsType} ${entry.options} ${entry.dumpFreq} ${entry.fsckPassNo}`;
 }
+
+/** The whole /etc/fstab, one line per entry (device mode's `writefstab` and offline builds write this). */
+export function fstabText(entries: readonly FstabPlan[]): string {
+  return entries.map((entry) => `${formatFstabLine(entry)}\n`).join("");
+}
