@@ -17,13 +17,16 @@ function reflectedTable(polynomial: number): Uint32Array {
 const CRC32_TABLE = reflectedTable(0xedb88320);
 const CRC32C_TABLE = reflectedTable(0x82f63b78);
 
+/** The reflected table-driven CRC loop, without pre- or post-inversion: every CRC below is this. */
+function reflectedCrc(table: Uint32Array, seed: number, data: Uint8Array): number {
+  let crc = seed >>> 0;
+  for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return crc >>> 0;
+}
+
 /** CRC-32 of `data`, as an unsigned 32-bit number. `previous` continues a CRC over several buffers. */
 export function crc32(data: Uint8Array, previous = 0): number {
-  let crc = (previous ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < data.length; i++) {
-    crc = CRC32_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
+  return (reflectedCrc(CRC32_TABLE, previous ^ 0xffffffff, data) ^ 0xffffffff) >>> 0;
 }
 
 /**
@@ -32,9 +35,7 @@ export function crc32(data: Uint8Array, previous = 0): number {
  * (seeded with ~0 for the checksum seed itself, then chained).
  */
 export function crc32cRaw(seed: number, data: Uint8Array): number {
-  let crc = seed >>> 0;
-  for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return crc >>> 0;
+  return reflectedCrc(CRC32C_TABLE, seed, data);
 }
 
 /**
@@ -42,7 +43,5 @@ export function crc32cRaw(seed: number, data: Uint8Array): number {
  * seeds it with 0xf597a6cf for the PV label, the metadata area header and the metadata text.
  */
 export function crc32Raw(seed: number, data: Uint8Array): number {
-  let crc = seed >>> 0;
-  for (let i = 0; i < data.length; i++) crc = CRC32_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  return crc >>> 0;
+  return reflectedCrc(CRC32_TABLE, seed, data);
 }
