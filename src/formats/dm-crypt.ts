@@ -57,12 +57,9 @@ export function encryptSectorsEach(cipher: SectorCipher, plaintext: Buffer, firs
   const { sectorBytes } = cipher;
   const out = Buffer.allocUnsafe(plaintext.length);
   const iv = Buffer.alloc(16);
-  const ivPerSector = sectorBytes / 512;
   for (let at = 0; at < plaintext.length; at += sectorBytes) {
-    const number = (firstSector + at / sectorBytes) * ivPerSector;
     iv.fill(0);
-    if (cipher.iv === "plain64") iv.writeBigUInt64LE(BigInt(number), 0);
-    else iv.writeUInt32LE(number % 2 ** 32, 0);
+    writeIv(iv, 0, cipher, firstSector + at / sectorBytes);
     const engine = createCipheriv(cipher.algorithm, cipher.key, iv);
     const written = engine.update(plaintext.subarray(at, at + sectorBytes)).copy(out, at);
     engine.final().copy(out, at + written);
@@ -85,12 +82,7 @@ export function encryptSectorsBatched(cipher: SectorCipher, plaintext: Buffer, f
 
   // The tweak of each sector: its IV encrypted with the second half of the key.
   const ivs = Buffer.alloc(sectors * 16);
-  const ivPerSector = sectorBytes / 512;
-  for (let sector = 0; sector < sectors; sector += 1) {
-    const number = (firstSector + sector) * ivPerSector;
-    if (cipher.iv === "plain64") ivs.writeBigUInt64LE(BigInt(number), sector * 16);
-    else ivs.writeUInt32LE(number % 2 ** 32, sector * 16);
-  }
+  for (let sector = 0; sector < sectors; sector += 1) writeIv(ivs, sector * 16, cipher, firstSector + sector);
   const firstTweaks = words(ecbEncrypt(ecb, cipher.key.subarray(half), ivs));
 
   // Every block's tweak, as little-endian 32-bit words (the byte order of XTS's 128-bit numbers).
@@ -122,6 +114,13 @@ export function encryptSectorsBatched(cipher: SectorCipher, plaintext: Buffer, f
   const out = words(encrypted);
   for (let i = 0; i < out.length; i += 1) out[i] = out[i]! ^ tweaks[i]!;
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** The IV of payload sector `sector` (in sectorBytes units) at `at`: its number in 512-byte units. */
+function writeIv(target: Buffer, at: number, cipher: SectorCipher, sector: number): void {
+  const number = sector * (cipher.sectorBytes / 512);
+  if (cipher.iv === "plain64") target.writeBigUInt64LE(BigInt(number), at);
+  else target.writeUInt32LE(number % 2 ** 32, at);
 }
 
 function ecbEncrypt(algorithm: string, key: Buffer, data: Buffer): Buffer {
