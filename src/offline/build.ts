@@ -26,7 +26,7 @@ import type { DeviceEvent } from "../device/session.js";
 import { runLogged } from "../device/session.js";
 import { applySectorWrites } from "../formats/apply.js";
 import { setExtInodeTimes } from "../formats/ext4-inode-times.js";
-import { fileByteAccess, type ByteAccess } from "../formats/byte-access.js";
+import { fileByteAccess } from "../formats/byte-access.js";
 import { clampFatTimestamps } from "../formats/fat-timestamps.js";
 import { writeGpt } from "../formats/gpt.js";
 import { identifierSource, purposes, type IdentifierSource } from "../formats/identifiers.js";
@@ -223,7 +223,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
           description: "Written by blocksmith build",
         });
         step(disk.name, `write LVM metadata of ${lvm.volumeGroups.map((vg) => vg.name).join(", ")}`);
-        withFiles((files) => {
+        await withFiles((files) => {
           for (const { file, write } of lvm.writes) applySectorWrites(files.fd(file), [write]);
         });
         map.lvm = lvm;
@@ -254,7 +254,7 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
           ...plan.volumeGroups.flatMap((vg) => vg.physicalVolumes.map((pv) => pv.base)),
           ...plan.encrypted.map((other) => other.base),
         ].includes(volume.name);
-        await withFilesAsync((files) =>
+        await withFiles((files) =>
           writeEncryptedVolume(run, files, {
             headerFile: header.headerFile,
             payloadOffsetBytes: header.payloadOffsetBytes,
@@ -348,7 +348,7 @@ async function makeFilesystem(
     };
     await makeFilesystem(whole, fs, population, context);
     const ranges = await dataRanges(context.run, lvFile);
-    withFiles((files) => copyRangesToPieces(lvFile, ranges, files, pieces));
+    await withFiles((files) => copyRangesToPieces(lvFile, ranges, files, pieces));
     rmSync(lvFile, { force: true });
     return;
   }
@@ -369,30 +369,21 @@ async function makeFilesystem(
     ...(logicalSectorBytes !== undefined ? { logicalSectorBytes } : {}),
   });
   if (work.kind === "header") {
-    const fd = openSync(image, "r+");
-    try {
-      applySectorWrites(fd, work.writes);
-    } finally {
-      closeSync(fd);
-    }
+    await withFiles((files) => applySectorWrites(files.fd(image), work.writes));
     return;
   }
   if (work.kind === "temp-file") createSparseFile(work.file, sizeBytes);
   await runCommands(work.commands, populated ? population : undefined, fs.name, context);
   if (work.kind === "temp-file") {
     const ranges = await dataRanges(context.run, work.file);
-    const fd = openSync(image, "r+");
-    try {
-      copyRanges(work.file, ranges, fd, offsetBytes);
-    } finally {
-      closeSync(fd);
-    }
+    await withFiles((files) => copyRanges(work.file, ranges, files.fd(image), offsetBytes));
     rmSync(work.file, { force: true });
   }
   const epoch = context.epochSeconds;
   if (epoch !== undefined && (EXT_TYPES.has(fs.type) || FAT_TYPES.has(fs.type)))
-    withPartition(image, offsetBytes, (access) => {
+    await withFiles((files) => {
       // mke2fs -d copies ctime and atime from the tree; mtools stamps "now": neither is the image's content.
+      const access = fileByteAccess(files.fd(image), offsetBytes);
       if (EXT_TYPES.has(fs.type)) setExtInodeTimes(access, epoch);
       else clampFatTimestamps(access, epoch);
     });
@@ -418,16 +409,6 @@ async function runCommands(
   });
 }
 
-/** Opens the image for the in-place editors of one file system. */
-function withPartition(image: string, offsetBytes: number, work: (access: ByteAccess) => void): void {
-  const fd = openSync(image, "r+");
-  try {
-    work(fileByteAccess(fd, offsetBytes));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** An opened LUKS volume's bytes in the clear, until they are encrypted into its base. */
 function plainFileOf(work: string, volume: string): string {
   return join(work, `${volume}.plain`);
@@ -443,16 +424,8 @@ function byNestingDepth(map: DeviceMap, volumes: readonly EncryptedPlan[]): Encr
   return [...volumes].sort((a, b) => depth(b) - depth(a));
 }
 
-function withFiles<T>(work: (files: OpenFiles) => T): T {
-  const files = new OpenFiles();
-  try {
-    return work(files);
-  } finally {
-    files.close();
-  }
-}
-
-async function withFilesAsync<T>(work: (files: OpenFiles) => Promise<T>): Promise<T> {
+/** Runs `work` with the build's files opened on demand, and closes them whatever happens. */
+async function withFiles<T>(work: (files: OpenFiles) => T | Promise<T>): Promise<T> {
   const files = new OpenFiles();
   try {
     return await work(files);

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import type { Runner } from "../core/runner.js";
 import type { LvPiece } from "../nodes/level1/lvm/offline.js";
-import type { OpenFiles } from "./placement.js";
+import { clipToPiece, type OpenFiles } from "./placement.js";
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -75,11 +75,9 @@ export function copyRangesToPieces(
 ): number {
   let copied = 0;
   for (const piece of pieces) {
-    const pieceEnd = piece.lvOffsetBytes + piece.lengthBytes;
-    const inside = ranges.flatMap(([start, end]): [number, number][] => {
-      const from = Math.max(start, piece.lvOffsetBytes);
-      const to = Math.min(end, pieceEnd);
-      return from < to ? [[from, to]] : [];
+    const inside = ranges.flatMap(([start, end]) => {
+      const part = clipToPiece(piece, start, end);
+      return part ? [part] : [];
     });
     copied += copyRanges(source, inside, files.fd(piece.file), piece.fileOffsetBytes - piece.lvOffsetBytes);
   }

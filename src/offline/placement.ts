@@ -116,6 +116,13 @@ export class OpenFiles {
   }
 }
 
+/** The part of the device's [start, end) that `piece` holds, or undefined when it holds none of it. */
+export function clipToPiece(piece: LvPiece, start: number, end: number): [number, number] | undefined {
+  const from = Math.max(start, piece.lvOffsetBytes);
+  const to = Math.min(end, piece.lvOffsetBytes + piece.lengthBytes);
+  return from < to ? [from, to] : undefined;
+}
+
 /** Writes `data` at `offsetBytes` of the device made of `pieces`, each part into the piece that holds it. */
 export function writeMapped(
   files: OpenFiles,
@@ -123,11 +130,10 @@ export function writeMapped(
   offsetBytes: number,
   data: Buffer,
 ): void {
-  const end = offsetBytes + data.length;
   for (const piece of pieces) {
-    const from = Math.max(offsetBytes, piece.lvOffsetBytes);
-    const to = Math.min(end, piece.lvOffsetBytes + piece.lengthBytes);
-    if (from >= to) continue;
+    const part = clipToPiece(piece, offsetBytes, offsetBytes + data.length);
+    if (!part) continue;
+    const [from, to] = part;
     const fd = files.fd(piece.file);
     const target = piece.fileOffsetBytes + (from - piece.lvOffsetBytes);
     for (let done = from; done < to;)
