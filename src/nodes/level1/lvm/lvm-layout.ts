@@ -131,6 +131,23 @@ export function parseLvmSize(spec: string): number {
 }
 
 /**
+ * Whether `options[i]` is vgcreate's extent size option (`-s SIZE`, `-sSIZE`, `--physicalextentsize SIZE`,
+ * `--physicalextentsize=SIZE`): its size (undefined when the option ends the list) and how many
+ * arguments it takes; undefined for any other option.
+ */
+export function extentSizeOptionAt(
+  options: readonly string[],
+  i: number,
+): { value: string | undefined; length: 1 | 2 } | undefined {
+  const option = options[i]!;
+  if (option === "-s" || option === "--physicalextentsize") return { value: options[i + 1], length: 2 };
+  if (option.startsWith("--physicalextentsize="))
+    return { value: option.slice("--physicalextentsize=".length), length: 1 };
+  if (/^-s./.test(option)) return { value: option.slice(2), length: 1 };
+  return undefined;
+}
+
+/**
  * The extent size a `vgcreate` with these extra options uses: `-s SIZE`, `-sSIZE`, `--physicalextentsize
  * SIZE` or `--physicalextentsize=SIZE` (lvcreate -L syntax), else 4 MiB. Throws SizeSyntaxError for a
  * size lvm refuses: zero, not whole sectors, above 2^32-1 sectors, or not a power of two and not a
@@ -140,18 +157,11 @@ export function parseExtentSizeOption(options: readonly string[]): number {
   let value: string | undefined;
   let seen = false;
   for (let i = 0; i < options.length; i += 1) {
-    const option = options[i]!;
-    let found: string | undefined;
-    if (option === "-s" || option === "--physicalextentsize") {
-      found = options[i + 1];
-      if (found === undefined) throw new SizeSyntaxError(option, "the option needs a size after it");
-      i += 1;
-    } else if (option.startsWith("--physicalextentsize=")) {
-      found = option.slice("--physicalextentsize=".length);
-    } else if (/^-s./.test(option)) {
-      found = option.slice(2);
-    }
-    if (found === undefined) continue;
+    const match = extentSizeOptionAt(options, i);
+    if (match === undefined) continue;
+    if (match.value === undefined) throw new SizeSyntaxError(options[i]!, "the option needs a size after it");
+    i += match.length - 1;
+    const found = match.value;
     // lvm refuses repeated options (from the lvm2 source; not measured).
     if (seen) throw new SizeSyntaxError(found, "the extent size option may not be repeated");
     seen = true;

@@ -11,6 +11,7 @@ import { purposes, type IdentifierSource } from "../../../formats/identifiers.js
 import type { SectorWrite } from "../../../formats/sector-write.js";
 import type { Plan } from "../../../plan/types.js";
 import { allocateLinear } from "./allocate.js";
+import { extentSizeOptionAt } from "./lvm-layout.js";
 
 /** A contiguous run of an LV's bytes in one of the build's files (the image, or a LUKS volume's plain file). */
 export interface LvPiece {
@@ -64,8 +65,8 @@ function metadataChangingOptions(options: readonly string[], kind: "pv" | "vg" |
   for (let i = 0; i < options.length; i += 1) {
     const option = options[i]!;
     if (HARMLESS_OPTIONS.has(option)) continue;
-    if (kind === "vg" && (option === "-s" || option === "--physicalextentsize")) i += 1;
-    else if (kind === "vg" && /^(-s.+|--physicalextentsize=.+)$/.test(option)) continue;
+    const extentSize = kind === "vg" ? extentSizeOptionAt(options, i) : undefined;
+    if (extentSize) i += extentSize.length - 1;
     // An LV of an offline image is written, not activated, and only its file system's bytes are put in.
     else if (kind === "lv" && LV_ZEROING.test(option)) continue;
     else if (kind === "lv" && /^(-Z|--zero|-W|--wipesignatures|-a|--activate)$/.test(option)) i += 1;
