@@ -125,3 +125,8 @@ export function listTree(root: string, skip: readonly string[] = []): Map<string
     for (const path of paths) entries.get(path)!.links = paths.filter((other) => other !== path);
   return entries;
 }
+
+/** A listing as a file system stores it with every entry owned by `owner` (--owner root maps the builder's files to 0). */
+export function ownedBy(listing: Map<string, Entry>, owner: number): Map<string, Entry> {
+  return new Map([...listing].map(([path, entry]) => [path, { ...entry, uid: owner, gid: owner }]));
+}

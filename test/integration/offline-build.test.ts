@@ -26,7 +26,7 @@ import { writeBuildDir } from "../helpers/build-dir.js";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.js";
 import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
 import { extractBytes, releaseEverythingUnder, run, readSfdisk } from "../helpers/devices.js";
-import { listTree, makeTree, TREE_MTIME, type Entry } from "../helpers/tree.js";
+import { listTree, makeTree, ownedBy, TREE_MTIME, type Entry } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
 
 const SEED = "0b5e1c2a-8d0e-4f7a-9a51-1f2e3d4c5b6a";
@@ -145,11 +145,6 @@ function withMounted<T>(image: string, offsetBytes: number, sizeBytes: number, c
   }
 }
 
-/** The source listing as the image should hold it: owned by root (the builder's files, mapped). */
-function expected(source: Map<string, Entry>, owner: number): Map<string, Entry> {
-  return new Map([...source].map(([path, entry]) => [path, { ...entry, uid: owner, gid: owner }]));
-}
-
 before(() => {
   work = mkdtempSync(join(tmpdir(), "blocksmith-offline-"));
   chmodSync(work, 0o755);
@@ -237,7 +232,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
       xattrs = xattrOf(join(dir, "usr/bin/tool"));
       return listTree(dir, ["var", "boot/efi"]);
     });
-    const source = expected(listTree(tree, ["var", "boot/efi"]), 0);
+    const source = ownedBy(listTree(tree, ["var", "boot/efi"]), 0);
     // /etc/fstab is the build's; its directory keeps the tree's attributes.
     const fstab = rootListing.get("etc/fstab")!;
     assert.deepEqual([fstab.mode, fstab.uid, fstab.mtime], [0o644, 0, Number(EPOCH)]);
@@ -255,7 +250,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
 
     const varPart = partitionOf(plan, "var");
     const varListing = withMounted(image, varPart.startBytes, varPart.sizeBytes, (dir) => listTree(dir));
-    assert.deepEqual(varListing, expected(listTree(join(tree, "var")), 0));
+    assert.deepEqual(varListing, ownedBy(listTree(join(tree, "var")), 0));
   });
 
   it("guestfish (its own kernel) mounts every file system and finds the source tree in them", (t) => {
@@ -274,7 +269,7 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
       work,
     );
     const image_ = listTree(extracted);
-    const source = expected(listTree(tree), 0);
+    const source = ownedBy(listTree(tree), 0);
     // A mount point seen from above is the root directory of the file system mounted there, which
     // mke2fs makes at SOURCE_DATE_EPOCH (the tree's directory is only in the parent, tested above).
     source.set("var", { ...source.get("var")!, mtime: Number(EPOCH) });
@@ -353,20 +348,17 @@ describe("blocksmith build (offline, as an ordinary user)", () => {
     if (asRoot) {
       // btrfs got /srv's files, and the /boot file system holds boot/ including boot/efi (no ESP mount here).
       withMounted(image, srv.startBytes, srv.sizeBytes, (dir) => {
-        assert.deepEqual(listTree(dir), expected(listTree(join(tree, "srv")), 0));
+        assert.deepEqual(listTree(dir), ownedBy(listTree(join(tree, "srv")), 0));
         assert.equal(xattrOf(join(dir, "www/index.html")), XATTR_VALUE, "user.* xattrs reach btrfs");
       });
       // xfs from a protofile: no times (the build's) and no hard links in that format.
       const withoutTimes = (listing: Map<string, Entry>) =>
         new Map([...listing].map(([path, entry]) => [path, { ...entry, mtime: 0 }]));
       withMounted(image, data.startBytes, data.sizeBytes, (dir) =>
-        assert.deepEqual(
-          withoutTimes(listTree(dir)),
-          withoutTimes(expected(listTree(join(tree, "data")), 0)),
-        ),
+        assert.deepEqual(withoutTimes(listTree(dir)), withoutTimes(ownedBy(listTree(join(tree, "data")), 0))),
       );
       withMounted(image, boot.startBytes, boot.sizeBytes, (dir) =>
-        assert.deepEqual(listTree(dir), expected(listTree(join(tree, "boot")), 0)),
+        assert.deepEqual(listTree(dir), ownedBy(listTree(join(tree, "boot")), 0)),
       );
     }
     // Sparse: a 2 GiB image with a few MiB of files allocates a few tens of MiB (mostly file system metadata).

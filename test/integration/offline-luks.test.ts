@@ -13,7 +13,7 @@ import { runCli } from "../helpers/cli.js";
 import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
 import { deviceSuite, extractBytes, readSfdisk, run } from "../helpers/devices.js";
 import { extractLv, lvmView, withPvLoops } from "../helpers/lvm.js";
-import { listTree, makeTree, type Entry } from "../helpers/tree.js";
+import { listTree, makeTree, ownedBy } from "../helpers/tree.js";
 import { deriveUuid, purposes } from "../../src/formats/identifiers.js";
 
 const SEED = "5d2e1f0a-6b7c-4d8e-9f0a-1b2c3d4e5f6a";
@@ -152,12 +152,7 @@ describe("blocksmith build with LUKS (offline)", { skip }, () => {
     for (const path of [...listing.keys()])
       if (path.endsWith("lost+found") || path === "etc/fstab" || path === "etc/crypttab")
         listing.delete(path);
-    const source = new Map(
-      [...listTree(tree, ["boot/efi"])].map(([path, entry]): [string, Entry] => [
-        path,
-        { ...entry, uid: 0, gid: 0 },
-      ]),
-    );
+    const source = ownedBy(listTree(tree, ["boot/efi"]), 0);
     source.delete("etc/fstab");
     // /srv seen from above is the srv file system's root directory, made at SOURCE_DATE_EPOCH.
     source.set("srv", { ...source.get("srv")!, mtime: Number(EPOCH) });
@@ -197,9 +192,7 @@ describe("blocksmith build with LUKS (offline)", { skip }, () => {
     for (const path of [...listing.keys()])
       if (path.endsWith("lost+found") || path === "etc/fstab" || path === "etc/crypttab")
         listing.delete(path);
-    const source = new Map(
-      [...listTree(tree)].map(([path, entry]): [string, Entry] => [path, { ...entry, uid: 0, gid: 0 }]),
-    );
+    const source = ownedBy(listTree(tree), 0);
     source.delete("etc/fstab");
     source.set("boot", { ...source.get("boot")!, mtime: Number(EPOCH) });
     assert.deepEqual(listing, source);

@@ -15,7 +15,7 @@ import { runCli } from "../helpers/cli.js";
 import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
 import { deviceSuite, run } from "../helpers/devices.js";
 import { extractLv, lvm, lvmOutput, lvmView, withPvLoops, type LvmView } from "../helpers/lvm.js";
-import { listTree, makeTree, type Entry } from "../helpers/tree.js";
+import { listTree, makeTree, ownedBy } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
 
 const SEED = "3c1f0e2d-4b5a-4978-8a6b-5c4d3e2f1a0b";
@@ -81,11 +81,6 @@ function blkid(file: string): Record<string, string> {
       .split("\n")
       .map((line) => line.split("=", 2) as [string, string]),
   );
-}
-
-/** The tree as root-owned files (--owner root stores the builder's files as root's). */
-function asStored(listing: Map<string, Entry>): Map<string, Entry> {
-  return new Map([...listing].map(([path, entry]) => [path, { ...entry, uid: 0, gid: 0 }]));
 }
 
 function withMountedFile<T>(file: string, check: (dir: string) => T): T {
@@ -173,11 +168,11 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
       return listTree(dir, ["var", "boot/efi"]);
     });
     rootListing.delete("etc/fstab");
-    const source = asStored(listTree(tree, ["var", "boot/efi"]));
+    const source = ownedBy(listTree(tree, ["var", "boot/efi"]), 0);
     source.delete("etc/fstab");
     assert.deepEqual(rootListing, source);
     const varListing = withMountedFile(varLv, (dir) => listTree(dir));
-    assert.deepEqual(varListing, asStored(listTree(join(tree, "var"))));
+    assert.deepEqual(varListing, ownedBy(listTree(join(tree, "var")), 0));
   });
 
   it("is reproducible: the same seed and SOURCE_DATE_EPOCH give the same bytes, LVM ids included", () => {
@@ -204,7 +199,7 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
     const listing = listTree(extracted, ["boot/efi"]);
     for (const path of [...listing.keys()])
       if (path.endsWith("lost+found") || path === "etc/fstab") listing.delete(path);
-    const source = asStored(listTree(tree, ["boot/efi"]));
+    const source = ownedBy(listTree(tree, ["boot/efi"]), 0);
     source.delete("etc/fstab");
     // /var seen from above is the var file system's root directory, made at SOURCE_DATE_EPOCH.
     source.set("var", { ...source.get("var")!, mtime: Number(EPOCH) });
