@@ -42,6 +42,27 @@ export function extractBytes(
   return dest;
 }
 
+/**
+ * Mounts `image` (or the range of it at `range`) read-only through a loop device of the kernel's own, in
+ * a new directory under `parent`, runs `check` on it and unmounts, whatever `check` does.
+ */
+export function withMountedReadOnly<T>(
+  image: string,
+  parent: string,
+  check: (dir: string) => T,
+  range?: { offsetBytes: number; sizeBytes: number },
+): T {
+  const dir = mkdtempSync(join(parent, "mnt-"));
+  const options = range ? `ro,loop,offset=${range.offsetBytes},sizelimit=${range.sizeBytes}` : "ro,loop";
+  run(["mount", "-o", options, image, dir]);
+  try {
+    return check(dir);
+  } finally {
+    run(["umount", dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** What `sfdisk -J` prints of a partition table (the fields the suites read). */
 export interface SfdiskTable {
   label: string;

@@ -25,7 +25,13 @@ import { after, before, describe, it } from "node:test";
 import { writeBuildDir } from "../helpers/build-dir.js";
 import { CLI, REPO_ROOT, runCli, type CliResult } from "../helpers/cli.js";
 import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
-import { extractBytes, releaseEverythingUnder, run, readSfdisk } from "../helpers/devices.js";
+import {
+  extractBytes,
+  releaseEverythingUnder,
+  run,
+  readSfdisk,
+  withMountedReadOnly,
+} from "../helpers/devices.js";
 import { listTree, makeTree, ownedBy, TREE_MTIME, type Entry } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
 
@@ -133,16 +139,9 @@ function partitionOf(plan: Plan, name: string) {
   return plan.disks[0]!.partitions.find((p) => p.name === name)!;
 }
 
-/** Mounts a partition read-only through a loop device of the kernel's own, runs `check`, unmounts. */
+/** Mounts a partition of the image read-only (the kernel's own loop device), runs `check`, unmounts. */
 function withMounted<T>(image: string, offsetBytes: number, sizeBytes: number, check: (dir: string) => T): T {
-  const dir = mkdtempSync(join(work, "mnt-"));
-  run(["mount", "-o", `ro,loop,offset=${offsetBytes},sizelimit=${sizeBytes}`, image, dir]);
-  try {
-    return check(dir);
-  } finally {
-    run(["umount", dir]);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return withMountedReadOnly(image, work, check, { offsetBytes, sizeBytes });
 }
 
 before(() => {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { guestfishAvailable, guestfishTree } from "../helpers/guestfish.js";
-import { deviceSuite, run } from "../helpers/devices.js";
+import { deviceSuite, run, withMountedReadOnly } from "../helpers/devices.js";
 import { extractLv, lvm, lvmOutput, lvmView, withPvLoops, type LvmView } from "../helpers/lvm.js";
 import { listTree, makeTree, ownedBy } from "../helpers/tree.js";
 import type { Plan } from "../../src/plan/types.js";
@@ -81,18 +81,6 @@ function blkid(file: string): Record<string, string> {
       .split("\n")
       .map((line) => line.split("=", 2) as [string, string]),
   );
-}
-
-function withMountedFile<T>(file: string, check: (dir: string) => T): T {
-  const dir = join(work, `mnt-${Math.random().toString(36).slice(2)}`);
-  mkdirSync(dir);
-  run(["mount", "-o", "ro,loop", file, dir]);
-  try {
-    return check(dir);
-  } finally {
-    run(["umount", dir]);
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 before(() => {
@@ -163,7 +151,7 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
         ["swap", "swap0"],
       ],
     );
-    const rootListing = withMountedFile(root, (dir) => {
+    const rootListing = withMountedReadOnly(root, work, (dir) => {
       assert.match(readFileSync(join(dir, "etc/fstab"), "utf8"), /LABEL=var\s+\/var\s+ext4/);
       return listTree(dir, ["var", "boot/efi"]);
     });
@@ -171,7 +159,7 @@ describe("blocksmith build with LVM (offline)", { skip }, () => {
     const source = ownedBy(listTree(tree, ["var", "boot/efi"]), 0);
     source.delete("etc/fstab");
     assert.deepEqual(rootListing, source);
-    const varListing = withMountedFile(varLv, (dir) => listTree(dir));
+    const varListing = withMountedReadOnly(varLv, work, (dir) => listTree(dir));
     assert.deepEqual(varListing, ownedBy(listTree(join(tree, "var")), 0));
   });
 
